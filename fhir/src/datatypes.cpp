@@ -1,0 +1,65 @@
+#include "alemwatch/fhir/datatypes.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace alemwatch::fhir {
+
+bool CodeableConcept::has_code(std::string_view system, std::string_view code) const {
+  return std::any_of(codings.begin(), codings.end(),
+                     [&](const Coding& c) { return c.system == system && c.code == code; });
+}
+
+std::string CodeableConcept::readable() const {
+  if (!text.empty()) return text;
+  for (const auto& c : codings)
+    if (!c.display.empty()) return c.display;
+  for (const auto& c : codings)
+    if (!c.code.empty()) return c.code;
+  return {};
+}
+
+bool is_valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; });
+}
+
+namespace {
+bool is_resource_type_name(std::string_view s) {
+  return !s.empty() && std::isupper(static_cast<unsigned char>(s.front())) &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalpha(c); });
+}
+}  // namespace
+
+ReferenceTarget parse_reference(std::string_view ref) {
+  ReferenceTarget t;
+  if (ref.empty()) return t;
+  if (ref.front() == '#') {
+    if (ref.size() == 1) return t;
+    t.kind = ReferenceTarget::Kind::contained;
+    t.id = std::string(ref.substr(1));
+    return t;
+  }
+  if (ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:")) {
+    t.kind = ReferenceTarget::Kind::urn;
+    t.id = std::string(ref);
+    return t;
+  }
+  const bool absolute = ref.find("://") != std::string_view::npos;
+  // Drop a version suffix: .../Type/id/_history/vid
+  if (auto h = ref.find("/_history/"); h != std::string_view::npos) ref = ref.substr(0, h);
+  const auto slash = ref.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return t;
+  const auto before = ref.substr(0, slash);
+  const auto type_start = before.rfind('/');
+  const auto type = type_start == std::string_view::npos ? before : before.substr(type_start + 1);
+  const auto id = ref.substr(slash + 1);
+  if (!is_resource_type_name(type) || !is_valid_id(id)) return t;
+  if (!absolute && type_start != std::string_view::npos) return t;
+  t.kind = absolute ? ReferenceTarget::Kind::absolute : ReferenceTarget::Kind::relative;
+  t.type = std::string(type);
+  t.id = std::string(id);
+  return t;
+}
+
+}  // namespace alemwatch::fhir

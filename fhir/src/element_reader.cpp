@@ -1,0 +1,176 @@
+#include "alemwatch/fhir/element_reader.hpp"
+
+#include <boost/json.hpp>
+
+#include <cmath>
+
+namespace alemwatch::fhir {
+
+ResourceScope::ResourceScope(ProblemSink& sink, const SourcePosition& where, std::string resource_type,
+                             std::string resource_id)
+    : sink_(sink), where_(where), type_(std::move(resource_type)), id_(std::move(resource_id)) {}
+
+void ResourceScope::error(std::string path, std::string reason) {
+  if (!rejected_) first_error_ = path + ": " + reason;
+  rejected_ = true;
+  sink_.report({ProblemSeverity::error, where_, type_, id_, std::move(path), std::move(reason)});
+}
+
+void ResourceScope::warning(std::string path, std::string reason) {
+  sink_.report({ProblemSeverity::warning, where_, type_, id_, std::move(path), std::move(reason)});
+}
+
+namespace {
+
+const char* json_kind(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "a boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_: return "a number";
+    case boost::json::kind::string: return "a string";
+    case boost::json::kind::array: return "an array";
+    case boost::json::kind::object: return "an object";
+  }
+  return "a value";
+}
+
+void wrong_type(ResourceScope& scope, const std::string& path, const char* expected, const boost::json::value& v) {
+  scope.error(path, std::string("expected ") + expected + ", found " + json_kind(v));
+}
+
+std::string child(const std::string& path, std::string_view key) { return path + "." + std::string(key); }
+std::string item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+}  // namespace
+
+std::optional<std::string> read_string(const JsonObject& o, std::string_view key, const std::string& path,
+                                       ResourceScope& scope) {
+  const auto* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    wrong_type(scope, path, "a string", *v);
+    return std::nullopt;
+  }
+  return std::string(v->get_string());
+}
+
+std::optional<double> read_decimal(const JsonObject& o, std::string_view key, const std::string& path,
+                                   ResourceScope& scope) {
+  const auto* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  if (!v->is_number()) {
+    wrong_type(scope, path, "a number", *v);
+    return std::nullopt;
+  }
+  const double d = v->to_number<double>();
+  if (!std::isfinite(d)) {
+    scope.error(path, "number is out of range");
+    return std::nullopt;
+  }
+  return d;
+}
+
+const JsonObject* read_object(const JsonObject& o, std::string_view key, const std::string& path,
+                              ResourceScope& scope) {
+  const auto* v = o.if_contains(key);
+  if (!v) return nullptr;
+  if (!v->is_object()) {
+    wrong_type(scope, path, "an object", *v);
+    return nullptr;
+  }
+  return &v->get_object();
+}
+
+const boost::json::array* read_array(const JsonObject& o, std::string_view key, const std::string& path,
+                                     ResourceScope& scope) {
+  const auto* v = o.if_contains(key);
+  if (!v) return nullptr;
+  if (!v->is_array()) {
+    wrong_type(scope, path, "an array", *v);
+    return nullptr;
+  }
+  return &v->get_array();
+}
+
+std::optional<Instant> read_datetime(const JsonObject& o, std::string_view key, const std::string& path,
+                                     ResourceScope& scope) {
+  auto text = read_string(o, key, path, scope);
+  if (!text) return std::nullopt;
+  auto t = parse_fhir_datetime(*text);
+  if (!t) scope.error(path, "'" + *text + "' is not a valid date/time");
+  return t;
+}
+
+std::optional<Coding> read_coding(const boost::json::value& v, const std::string& path, ResourceScope& scope) {
+  if (!v.is_object()) {
+    wrong_type(scope, path, "an object", v);
+    return std::nullopt;
+  }
+  const auto& o = v.get_object();
+  Coding c;
+  c.system = read_string(o, "system", child(path, "system"), scope).value_or("");
+  c.code = read_string(o, "code", child(path, "code"), scope).value_or("");
+  c.display = read_string(o, "display", child(path, "display"), scope).value_or("");
+  return c;
+}
+
+std::optional<CodeableConcept> read_codeable_concept(const boost::json::value& v, const std::string& path,
+                                                     ResourceScope& scope) {
+  if (!v.is_object()) {
+    wrong_type(scope, path, "an object", v);
+    return std::nullopt;
+  }
+  const auto& o = v.get_object();
+  CodeableConcept cc;
+  cc.text = read_string(o, "text", child(path, "text"), scope).value_or("");
+  const std::string coding_path = child(path, "coding");
+  if (const auto* codings = read_array(o, "coding", coding_path, scope)) {
+    for (std::size_t i = 0; i < codings->size(); ++i)
+      if (auto c = read_coding((*codings)[i], item(coding_path, i), scope)) cc.codings.push_back(std::move(*c));
+  }
+  return cc;
+}
+
+std::optional<CodeableConcept> read_codeable_concept(const JsonObject& o, std::string_view key,
+                                                     const std::string& path, ResourceScope& scope) {
+  const auto* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  return read_codeable_concept(*v, path, scope);
+}
+
+std::vector<CodeableConcept> read_codeable_concepts(const JsonObject& o, std::string_view key,
+                                                    const std::string& path, ResourceScope& scope) {
+  std::vector<CodeableConcept> out;
+  if (const auto* arr = read_array(o, key, path, scope)) {
+    for (std::size_t i = 0; i < arr->size(); ++i)
+      if (auto cc = read_codeable_concept((*arr)[i], item(path, i), scope)) out.push_back(std::move(*cc));
+  }
+  return out;
+}
+
+std::optional<Quantity> read_quantity(const JsonObject& o, std::string_view key, const std::string& path,
+                                      ResourceScope& scope) {
+  const auto* q = read_object(o, key, path, scope);
+  if (!q) return std::nullopt;
+  Quantity out;
+  out.value = read_decimal(*q, "value", child(path, "value"), scope);
+  out.comparator = read_string(*q, "comparator", child(path, "comparator"), scope).value_or("");
+  out.unit = read_string(*q, "unit", child(path, "unit"), scope).value_or("");
+  out.system = read_string(*q, "system", child(path, "system"), scope).value_or("");
+  out.code = read_string(*q, "code", child(path, "code"), scope).value_or("");
+  return out;
+}
+
+std::optional<Reference> read_reference(const JsonObject& o, std::string_view key, const std::string& path,
+                                        ResourceScope& scope) {
+  const auto* r = read_object(o, key, path, scope);
+  if (!r) return std::nullopt;
+  Reference out;
+  out.reference = read_string(*r, "reference", child(path, "reference"), scope).value_or("");
+  out.display = read_string(*r, "display", child(path, "display"), scope).value_or("");
+  return out;
+}
+
+}  // namespace alemwatch::fhir

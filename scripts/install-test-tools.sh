@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what the tests need besides the C++ toolchain: Node.js (Debian's, only when no `node`
+# is on PATH) and the independent FHIR validator's npm packages in
+# tests/tools/fhir-validator/node_modules (npm ci from the committed package-lock.json, only when
+# node_modules is missing or older than package.json / package-lock.json).
+# Idempotent: a second run does nothing. Usage: scripts/install-test-tools.sh
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+validator="$root/tests/tools/fhir-validator"
+stamp="$validator/node_modules/.alemwatch-npm-ci-done"
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "install-test-tools: need root (or sudo) to run: $*" >&2
+    exit 1
+  fi
+}
+
+apt_install() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "install-test-tools: node not found; installing Debian's nodejs and npm"
+  apt_install nodejs npm
+elif ! command -v npm >/dev/null 2>&1; then
+  echo "install-test-tools: npm not found; installing Debian's npm"
+  apt_install npm
+fi
+
+# The stamp is written only after npm ci succeeded, so a half-finished install is redone.
+if [[ ! -f $stamp || $validator/package-lock.json -nt $stamp || $validator/package.json -nt $stamp ]]; then
+  echo "install-test-tools: npm ci in tests/tools/fhir-validator (node $(node --version))"
+  (cd "$validator" && npm ci --no-audit --no-fund)
+  touch "$stamp"
+else
+  echo "install-test-tools: tests/tools/fhir-validator/node_modules is up to date"
+fi
