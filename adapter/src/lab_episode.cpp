@@ -24,11 +24,10 @@ std::vector<Episode> group_episodes(std::vector<Qualifier> qualifiers, fhir::Day
 
 std::string first_sentence(const RuleContext& ctx, const Qualifier& first) {
   const auto& analyte = ctx.mappings.analytes.all()[first.result->analyte];
-  std::string s = describe_result(*first.result, analyte) + first.clause + ", " +
-                  relative_to_infusion(first.result->time, ctx.exposure);
+  std::string s = describe_result(*first.result, analyte) + ", " + relative_to_infusion(first.result->time, ctx.exposure);
   if (first.baseline) s += "; baseline " + describe_value(*first.baseline, analyte) + " on " +
                            fhir::format_utc_date(first.baseline->time);
-  return s + ".";
+  return s + first.clause + ".";
 }
 
 Signal episode_signal(const RuleContext& ctx, std::string_view code, const Episode& episode,
