@@ -4,6 +4,7 @@
 
 #include "alemwatch/adapter/exposure.hpp"
 #include "alemwatch/adapter/rules.hpp"
+#include "alemwatch/fhir/resource_types.hpp"
 #include "alemwatch/fhir/resources.hpp"
 
 namespace alemwatch::adapter {
@@ -49,8 +50,13 @@ void Evaluation::add(const fhir::ResourceInput& input) {
     add_medication(input);
   else if (input.resource_type == "Patient")
     summary_.count_outcome("Patient", "read");
-  else if (!input.resource_type.empty())
+  else if (fhir::is_r4_resource_type(input.resource_type))
     summary_.count_outcome(input.resource_type, "not used (resource type)");
+  else if (!input.resource_type.empty()) {
+    summary_.report({fhir::ProblemSeverity::error, input.where, input.resource_type, id_of(input.resource), "resourceType",
+                     "'" + input.resource_type + "' is not a FHIR R4 resource type"});
+    summary_.count_outcome(input.resource_type, "rejected (unknown resource type)");
+  }
   else
     summary_.count_outcome(input.resource_type, "rejected (not a FHIR resource)");
 }
