@@ -11,9 +11,12 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "alemwatch/adapter/evaluation.hpp"
 #include "alemwatch/adapter/rules.hpp"
 #include "alemwatch/fhir/resource_reader.hpp"
+#include "scenario.hpp"
 
 namespace {
 
@@ -35,13 +38,6 @@ std::vector<fs::path> sample_dirs() {
     if (e.is_directory() && fs::exists(e.path() / "bundle.json")) dirs.push_back(e.path());
   std::sort(dirs.begin(), dirs.end());
   return dirs;
-}
-
-void append_to_dump(const std::vector<boost::json::value>& issues) {
-  if (const char* dump = std::getenv("ALEMWATCH_ISSUE_DUMP")) {
-    std::ofstream out(dump, std::ios::app);
-    for (const auto& i : issues) out << boost::json::serialize(i) << "\n";
-  }
 }
 
 std::string identifier_of(const boost::json::value& v) {
@@ -70,16 +66,17 @@ TEST_P(SampleGolden, LibraryMatchesExpectedIssues) {
   alemwatch::adapter::Evaluation evaluation(**mappings, summary);
   alemwatch::fhir::ResourceReader reader(summary);
   reader.read(GetParam() / "bundle.json", [&](const auto& input) { evaluation.add(input); });
+  const auto issues = evaluation.finish(*alemwatch::fhir::parse_fhir_datetime(evaluation_time), {});
+  alemwatch::testing::record_produced(issues);
   std::vector<boost::json::value> actual;
-  for (const auto& issue : evaluation.finish(*alemwatch::fhir::parse_fhir_datetime(evaluation_time), {}))
-    actual.push_back(alemwatch::fhir::to_json(issue));
-  append_to_dump(actual);
+  for (const auto& issue : issues) actual.push_back(alemwatch::fhir::to_json(issue));
   expect_same_issues(actual, read_ndjson(GetParam() / "expected.ndjson"), GetParam().filename().string());
   EXPECT_EQ(summary.problem_count(alemwatch::fhir::ProblemSeverity::fatal), 0u);
 }
 
 TEST_P(SampleGolden, CommandLineMatchesExpectedIssues) {
-  const auto out = fs::temp_directory_path() / ("alemwatch-golden-" + GetParam().filename().string() + ".ndjson");
+  const auto out = fs::temp_directory_path() /
+                   ("alemwatch-golden-" + GetParam().filename().string() + "-" + std::to_string(::getpid()) + ".ndjson");
   const std::string command = std::string(ALEMWATCH_BINARY) + " evaluate --at " + evaluation_time + " --out " +
                               out.string() + " " + (GetParam() / "bundle.json").string() + " 2>/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
@@ -96,7 +93,7 @@ INSTANTIATE_TEST_SUITE_P(Samples, SampleGolden, ::testing::ValuesIn(sample_dirs(
                          });
 
 TEST(AllSamples, OneRunOverEverySampleGivesTheUnionOfTheGoldenFiles) {
-  const auto out = fs::temp_directory_path() / "alemwatch-golden-all.ndjson";
+  const auto out = fs::temp_directory_path() / ("alemwatch-golden-all-" + std::to_string(::getpid()) + ".ndjson");
   std::string command = std::string(ALEMWATCH_BINARY) + " evaluate --at " + evaluation_time + " --out " + out.string();
   std::vector<boost::json::value> expected;
   for (const auto& dir : sample_dirs()) {

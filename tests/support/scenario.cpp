@@ -18,14 +18,20 @@ const mappings::Mappings& shipped_mappings() {
   return **loaded;
 }
 
-void dump(const std::vector<boost::json::object>& issues) {
+}  // namespace
+
+void record_produced(const std::vector<boost::json::object>& issues) {
   const char* file = std::getenv("ALEMWATCH_ISSUE_DUMP");
   if (!file || issues.empty()) return;
   std::ofstream out(file, std::ios::app);
   for (const auto& i : issues) out << boost::json::serialize(i) << "\n";
 }
 
-}  // namespace
+void record_produced(const std::vector<fhir::DetectedIssue>& issues) {
+  std::vector<boost::json::object> json;
+  for (const auto& i : issues) json.push_back(fhir::to_json(i));
+  record_produced(json);
+}
 
 std::string usual_unit(const std::string& code) {
   static const std::map<std::string, std::string> units{
@@ -131,7 +137,7 @@ std::vector<boost::json::object> Scenario::evaluate(const std::string& at) {
   }
   std::vector<boost::json::object> out;
   for (const auto& issue : evaluation.finish(*when, {})) out.push_back(fhir::to_json(issue));
-  dump(out);
+  record_produced(out);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "alemwatch/adapter/run_summary.hpp"
+#include "alemwatch/fhir/detected_issue.hpp"
 
 namespace alemwatch::testing {
 
@@ -83,6 +84,10 @@ class Scenario {
   adapter::RunSummary summary_;
   int counter_ = 0;
 };
+
+// Appends DetectedIssues to the file named by ALEMWATCH_ISSUE_DUMP, when set, for the validator.
+void record_produced(const std::vector<boost::json::object>& issues);
+void record_produced(const std::vector<fhir::DetectedIssue>& issues);
 
 // Helpers over the JSON of DetectedIssues.
 std::vector<boost::json::object> with_code(const std::vector<boost::json::object>& issues, const std::string& code);

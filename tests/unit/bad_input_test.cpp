@@ -8,9 +8,12 @@
 #include <regex>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "alemwatch/adapter/evaluation.hpp"
 #include "alemwatch/adapter/rules.hpp"
 #include "alemwatch/fhir/resource_reader.hpp"
+#include "scenario.hpp"
 
 namespace alemwatch {
 namespace {
@@ -50,7 +53,9 @@ std::unique_ptr<CorpusRun> evaluate(const fs::path& file) {
   fhir::ResourceReader reader(run->summary);
   reader.read(file, [&](const auto& input) { evaluation.add(input); });
   run->summary.reading = reader.stats();
-  run->issues = evaluation.finish(*fhir::parse_fhir_datetime("2026-11-01T00:00:00Z"), {}).size();
+  const auto issues = evaluation.finish(*fhir::parse_fhir_datetime("2026-11-01T00:00:00Z"), {});
+  testing::record_produced(issues);
+  run->issues = issues.size();
   return run;
 }
 
@@ -88,7 +93,7 @@ INSTANTIATE_TEST_SUITE_P(Corpus, BadInput, ::testing::ValuesIn(corpus_files()), 
 });
 
 TEST(BadInput, AThirtyMegabyteStringIsReadAndTheNextLineToo) {
-  const fs::path dir = fs::temp_directory_path() / "alemwatch-large-string";
+  const fs::path dir = fs::temp_directory_path() / ("alemwatch-large-string-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string command = "bash " + (corpus / "make-large.sh").string() + " " + dir.string();
   ASSERT_EQ(std::system(command.c_str()), 0);
