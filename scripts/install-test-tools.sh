@@ -34,6 +34,12 @@ elif ! command -v npm >/dev/null 2>&1; then
   apt_install npm
 fi
 
+# clang and its runtime (libFuzzer) for the fuzzing stage of scripts/test.sh.
+if ! command -v clang++ >/dev/null 2>&1 || ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+  echo "install-test-tools: installing clang and libclang-rt-14-dev (libFuzzer)"
+  apt_install clang libclang-rt-14-dev
+fi
+
 # The stamp is written only after npm ci succeeded, so a half-finished install is redone.
 if [[ ! -f $stamp || $validator/package-lock.json -nt $stamp || $validator/package.json -nt $stamp ]]; then
   echo "install-test-tools: npm ci in tests/tools/fhir-validator (node $(node --version))"

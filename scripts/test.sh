@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the tests need, builds, and runs the whole test suite twice: once in a
-# normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer; then fuzzes the FHIR
+# input path for a minute (clang, libFuzzer, ASan + UBSan).
 #
-#   scripts/test.sh            both builds
+#   scripts/test.sh            all three stages
 #   scripts/test.sh --fast     the normal build only
 set -euo pipefail
 
@@ -23,4 +24,10 @@ if [[ ${1:-} != --fast ]]; then
   cmake --build "$root/build-sanitize" -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$root/build-sanitize" --output-on-failure -j "$jobs"
+
+  echo "== fuzzing the FHIR input path (libFuzzer, ${ALEMWATCH_FUZZ_SECONDS:-60} s)"
+  CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DALEMWATCH_SANITIZE=ON \
+    -DALEMWATCH_FUZZ=ON -DALEMWATCH_FUZZ_SECONDS="${ALEMWATCH_FUZZ_SECONDS:-60}" >/dev/null
+  cmake --build "$root/build-fuzz" -j "$jobs" --target fuzz_fhir_input
+  ctest --test-dir "$root/build-fuzz" -R '^fuzz_' --output-on-failure
 fi

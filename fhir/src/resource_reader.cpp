@@ -117,24 +117,25 @@ void ResourceReader::read_ndjson(const fs::path& file, const ResourceCallback& c
   ++stats_.files_read;
   std::string line;
   std::size_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    SourcePosition where{file.string(), number, {}, {}};
-    auto parsed = parse_json(line, options_.max_depth);
-    if (!parsed.error.empty()) {
-      ++stats_.lines_failed;
-      fatal(where, parsed.error);
-      continue;
-    }
-    if (!parsed.value.is_object()) {
-      ++stats_.lines_failed;
-      fatal(where, "expected a JSON object (a FHIR resource)");
-      continue;
-    }
-    dispatch(parsed.value.get_object(), std::move(where), nullptr, callback);
+  while (std::getline(in, line)) read_ndjson_line(line, {file.string(), ++number, {}, {}}, callback);
+}
+
+void ResourceReader::read_ndjson_line(std::string_view line, const SourcePosition& where,
+                                      const ResourceCallback& callback) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+  auto parsed = parse_json(line, options_.max_depth);
+  if (!parsed.error.empty()) {
+    ++stats_.lines_failed;
+    fatal(where, parsed.error);
+    return;
   }
+  if (!parsed.value.is_object()) {
+    ++stats_.lines_failed;
+    fatal(where, "expected a JSON object (a FHIR resource)");
+    return;
+  }
+  dispatch(parsed.value.get_object(), where, nullptr, callback);
 }
 
 void ResourceReader::read_json(const fs::path& file, const ResourceCallback& callback) {
@@ -146,20 +147,24 @@ void ResourceReader::read_json(const fs::path& file, const ResourceCallback& cal
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  const std::string text = std::move(buffer).str();
+  read_json_text(std::move(buffer).str(), {file.string()}, callback);
+}
+
+void ResourceReader::read_json_text(std::string_view text, const SourcePosition& where,
+                                    const ResourceCallback& callback) {
   auto parsed = parse_json(text, options_.max_depth);
   if (!parsed.error.empty()) {
     ++stats_.files_failed;
-    fatal({file.string()}, parsed.error);
+    fatal(where, parsed.error);
     return;
   }
   if (!parsed.value.is_object()) {
     ++stats_.files_failed;
-    fatal({file.string()}, "expected a JSON object (a FHIR resource or Bundle)");
+    fatal(where, "expected a JSON object (a FHIR resource or Bundle)");
     return;
   }
   ++stats_.files_read;
-  dispatch(parsed.value.get_object(), {file.string()}, nullptr, callback);
+  dispatch(parsed.value.get_object(), where, nullptr, callback);
 }
 
 void ResourceReader::dispatch(const boost::json::object& resource, SourcePosition where,

@@ -48,6 +48,10 @@ class ResourceReader {
 
   // Reads one path (file or directory, recursively in name order). Problems go to the sink.
   void read(const std::filesystem::path& path, const ResourceCallback& callback);
+  // Reads a JSON text already in memory (a resource or a Bundle); `where` names its source.
+  void read_json_text(std::string_view text, const SourcePosition& where, const ResourceCallback& callback);
+  // Reads one NDJSON line already in memory; blank lines are skipped.
+  void read_ndjson_line(std::string_view line, const SourcePosition& where, const ResourceCallback& callback);
   const ReadStats& stats() const { return stats_; }
 
  private:

@@ -1,0 +1,38 @@
+// libFuzzer target: arbitrary bytes as a FHIR JSON document and as NDJSON lines, through the
+// reader, the resource views, the mappings and the rules. It must never crash, leak or hang.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "alemwatch/adapter/evaluation.hpp"
+#include "alemwatch/adapter/rules.hpp"
+#include "alemwatch/fhir/resource_reader.hpp"
+
+namespace {
+const alemwatch::mappings::Mappings& shipped() {
+  static const auto m = alemwatch::mappings::load_mappings(ALEMWATCH_SOURCE_MAPPINGS, alemwatch::adapter::rule_requirements());
+  if (!m) __builtin_trap();
+  return **m;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace alemwatch;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  adapter::RunSummary summary;
+  adapter::Evaluation evaluation(shipped(), summary);
+  fhir::ResourceReader reader(summary);
+  const auto add = [&](const fhir::ResourceInput& input) { evaluation.add(input); };
+  reader.read_json_text(text, {"fuzz.json"}, add);
+  std::size_t line = 0;
+  for (std::size_t start = 0; start <= text.size();) {
+    const auto end = text.find('\n', start);
+    const auto piece = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    reader.read_ndjson_line(piece, {"fuzz.ndjson", ++line, {}, {}}, add);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  evaluation.finish(*fhir::parse_fhir_datetime("2026-11-01T00:00:00Z"), {});
+  (void)summary.text();
+  return 0;
+}
