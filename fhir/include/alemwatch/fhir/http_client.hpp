@@ -1,0 +1,95 @@
+// An HTTP/1.1 client for FHIR servers on Boost.Beast and OpenSSL.
+//
+// - http and https; TLS 1.2 at least, the peer's certificate and host name always verified
+//   (against the system store, or --ca-file), SNI always sent;
+// - keep-alive connections reused from a pool bounded in size; safe to call from several threads;
+// - a timeout on connecting and on every read;
+// - idempotent requests (GET, PUT, DELETE) retried on 408, 429, 500, 502, 503, 504, resets and
+//   timeouts, with exponential back-off, jitter and a cap, honouring Retry-After;
+// - response bodies limited in size.
+#pragma once
+
+#include <boost/beast/http/verb.hpp>
+#include <boost/system/result.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "alemwatch/fhir/http_error.hpp"
+#include "alemwatch/fhir/retry_policy.hpp"
+
+namespace alemwatch::fhir {
+
+struct HttpClientOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds read_timeout{60'000};
+  std::size_t max_connections = 4;                // open at once, across all threads
+  std::size_t max_response_bytes = 512u << 20;    // 512 MiB
+  RetryPolicy retry;
+  std::string ca_file;                            // PEM bundle; empty: the system's store
+  std::string client_certificate_file;            // mutual TLS, PEM (optional)
+  std::string client_key_file;
+  std::string user_agent = "alemwatch";
+  // Called before every attempt; returns the Authorization header value, if any. Never logged.
+  std::function<std::optional<std::string>()> authorization;
+};
+
+struct HttpHeader {
+  std::string name;
+  std::string value;
+};
+
+struct HttpRequest {
+  boost::beast::http::verb method = boost::beast::http::verb::get;
+  std::string url;  // absolute http(s) URL, sent as given
+  std::string body;
+  std::vector<HttpHeader> headers;  // beyond Accept, User-Agent, Host, Content-Type
+  // Whether the request may be sent again after a failure. Defaults by method when unset.
+  std::optional<bool> idempotent;
+};
+
+struct HttpResponse {
+  unsigned status = 0;
+  std::string body;
+  std::vector<HttpHeader> headers;
+  int attempts = 1;
+
+  // The first header of that name (case-insensitive), or empty.
+  std::string header(std::string_view name) const;
+};
+
+struct HttpStats {
+  std::atomic<std::size_t> requests{0};   // attempts sent
+  std::atomic<std::size_t> retries{0};
+  std::atomic<std::size_t> connections{0};  // opened
+};
+
+class HttpClient {
+ public:
+  // Fails when the TLS context cannot be set up (an unreadable CA or client certificate file).
+  static boost::system::result<std::unique_ptr<HttpClient>, std::string> create(HttpClientOptions options);
+  ~HttpClient();
+
+  // Sends the request, retrying as the policy allows. A response with any status is a value;
+  // failures to get one are errors (HttpError or a system error).
+  boost::system::result<HttpResponse> send(const HttpRequest& request);
+
+  const HttpStats& stats() const { return stats_; }
+  const HttpClientOptions& options() const { return options_; }
+
+ private:
+  struct Impl;
+  explicit HttpClient(HttpClientOptions options);
+  HttpClientOptions options_;
+  HttpStats stats_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace alemwatch::fhir

@@ -1,0 +1,299 @@
+#include "alemwatch/fhir/http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <semaphore>
+#include <thread>
+
+namespace alemwatch::fhir {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+std::string HttpResponse::header(std::string_view name) const {
+  for (const auto& h : headers)
+    if (std::equal(h.name.begin(), h.name.end(), name.begin(), name.end(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
+      return h.value;
+  return {};
+}
+
+namespace {
+
+struct Endpoint {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string target;  // path and query, as given
+
+  std::string key() const { return (tls ? "https://" : "http://") + host + ":" + port; }
+};
+
+boost::system::result<Endpoint> parse_endpoint(const std::string& url) {
+  auto u = boost::urls::parse_absolute_uri(url);
+  if (!u) return make_error_code(HttpError::bad_url);
+  Endpoint e;
+  if (u->scheme() == "https")
+    e.tls = true;
+  else if (u->scheme() != "http")
+    return make_error_code(HttpError::bad_url);
+  e.host = std::string(u->encoded_host());
+  if (e.host.empty()) return make_error_code(HttpError::bad_url);
+  // An IPv6 literal arrives bracketed; the resolver wants it bare.
+  if (e.host.size() > 2 && e.host.front() == '[' && e.host.back() == ']') e.host = e.host.substr(1, e.host.size() - 2);
+  e.port = u->has_port() ? std::string(u->port()) : (e.tls ? "443" : "80");
+  e.target = std::string(u->encoded_path());
+  if (e.target.empty()) e.target = "/";
+  if (u->has_query()) e.target += "?" + std::string(u->encoded_query());
+  return e;
+}
+
+bool is_idempotent(const HttpRequest& r) {
+  if (r.idempotent) return *r.idempotent;
+  return r.method == http::verb::get || r.method == http::verb::head || r.method == http::verb::put ||
+         r.method == http::verb::delete_ || r.method == http::verb::options;
+}
+
+// Runs one asynchronous operation on `ioc` to completion and returns its error.
+template <class Start>
+error_code run(net::io_context& ioc, Start start) {
+  error_code result = net::error::would_block;
+  start([&](error_code ec, auto&&...) { result = ec; });
+  ioc.restart();
+  ioc.run();
+  return result;
+}
+
+// A transport error as the caller should see it: timeouts and resets named as such, TLS errors
+// kept (OpenSSL's words say what failed: "certificate verify failed").
+error_code classify(error_code ec) {
+  if (ec == beast::error::timeout) return make_error_code(HttpError::timeout);
+  if (ec == net::error::connection_reset || ec == net::error::eof || ec == http::error::end_of_stream ||
+      ec == net::error::broken_pipe || ec == http::error::partial_message || ec == ssl::error::stream_truncated)
+    return make_error_code(HttpError::connection_reset);
+  if (ec == http::error::body_limit) return make_error_code(HttpError::response_too_large);
+  if (ec.category() == make_error_code(http::error::bad_target).category()) return make_error_code(HttpError::bad_response);
+  return ec;
+}
+
+// One keep-alive connection, plain or TLS, with its own io_context so that a thread can drive
+// it synchronously while every operation still has a deadline.
+class Connection {
+ public:
+  Connection(const Endpoint& e, ssl::context& tls_context) : endpoint_(e) {
+    if (e.tls)
+      tls_.emplace(ioc_, tls_context);
+    else
+      plain_.emplace(ioc_);
+  }
+
+  error_code connect(std::chrono::milliseconds timeout) {
+    tcp::resolver resolver(ioc_);
+    tcp::resolver::results_type endpoints;
+    const error_code resolved = run(ioc_, [&](auto handler) {
+      resolver.async_resolve(endpoint_.host, endpoint_.port, [&, handler](error_code ec, tcp::resolver::results_type r) {
+        endpoints = std::move(r);
+        handler(ec);
+      });
+    });
+    if (resolved) return make_error_code(HttpError::connect_failed);
+    auto& layer = lowest();
+    layer.expires_after(timeout);
+    if (auto ec = run(ioc_, [&](auto handler) { layer.async_connect(endpoints, handler); }))
+      return ec == beast::error::timeout ? make_error_code(HttpError::timeout) : make_error_code(HttpError::connect_failed);
+    if (!tls_) return {};
+    // SNI, and the certificate must name the host we asked for.
+    if (!SSL_set_tlsext_host_name(tls_->native_handle(), endpoint_.host.c_str()))
+      return make_error_code(HttpError::tls_failed);
+    tls_->set_verify_callback(ssl::host_name_verification(endpoint_.host));
+    layer.expires_after(timeout);
+    return run(ioc_, [&](auto handler) { tls_->async_handshake(ssl::stream_base::client, handler); });
+  }
+
+  // Writes the request and reads the response. On a transport error the connection is unusable.
+  error_code exchange(http::request<http::string_body>& req, HttpResponse& out, const HttpClientOptions& options) {
+    auto& layer = lowest();
+    layer.expires_after(options.read_timeout);
+    error_code ec = tls_ ? run(ioc_, [&](auto h) { http::async_write(*tls_, req, h); })
+                         : run(ioc_, [&](auto h) { http::async_write(*plain_, req, h); });
+    if (ec) return classify(ec);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options.max_response_bytes);
+    parser.header_limit(64 * 1024);
+    layer.expires_after(options.read_timeout);
+    ec = tls_ ? run(ioc_, [&](auto h) { http::async_read(*tls_, buffer_, parser, h); })
+              : run(ioc_, [&](auto h) { http::async_read(*plain_, buffer_, parser, h); });
+    if (ec) return classify(ec);
+    auto res = parser.release();
+    out.status = res.result_int();
+    for (const auto& f : res) out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    out.body = std::move(res.body());
+    keep_alive_ = res.keep_alive();
+    return {};
+  }
+
+  bool reusable() const { return keep_alive_; }
+  const Endpoint& endpoint() const { return endpoint_; }
+
+  ~Connection() {
+    error_code ignored;
+    if (tls_) {
+      // A server may close without close_notify; stream_truncated here is harmless because the
+      // response has already been read in full (HTTP framing told us where it ended).
+      lowest().expires_after(std::chrono::seconds(2));
+      run(ioc_, [&](auto h) { tls_->async_shutdown(h); });
+    }
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+ private:
+  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+
+  Endpoint endpoint_;
+  net::io_context ioc_;
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+  beast::flat_buffer buffer_;
+  bool keep_alive_ = true;
+};
+
+}  // namespace
+
+struct HttpClient::Impl {
+  explicit Impl(std::size_t max_connections)
+      : tls_context(ssl::context::tls_client), slots(static_cast<std::ptrdiff_t>(std::max<std::size_t>(max_connections, 1))) {}
+
+  ssl::context tls_context;
+  std::counting_semaphore<1024> slots;
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+  std::mutex random_mutex;
+  std::mt19937_64 random{std::random_device{}()};
+
+  std::unique_ptr<Connection> take(const std::string& key) {
+    std::lock_guard lock(mutex);
+    auto& list = idle[key];
+    if (list.empty()) return nullptr;
+    auto c = std::move(list.back());
+    list.pop_back();
+    return c;
+  }
+  void give_back(std::unique_ptr<Connection> c) {
+    std::lock_guard lock(mutex);
+    auto& list = idle[c->endpoint().key()];
+    if (list.size() < 16) list.push_back(std::move(c));
+  }
+};
+
+HttpClient::HttpClient(HttpClientOptions options)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>(options_.max_connections)) {}
+
+HttpClient::~HttpClient() = default;
+
+boost::system::result<std::unique_ptr<HttpClient>, std::string> HttpClient::create(HttpClientOptions options) {
+  std::unique_ptr<HttpClient> client(new HttpClient(std::move(options)));
+  auto& ctx = client->impl_->tls_context;
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  ctx.set_verify_mode(ssl::verify_peer);
+  error_code ec;
+  if (client->options_.ca_file.empty())
+    ctx.set_default_verify_paths(ec);
+  else
+    ctx.load_verify_file(client->options_.ca_file, ec);
+  if (ec) return "cannot load CA certificates" + (client->options_.ca_file.empty() ? std::string() : " from " + client->options_.ca_file) + ": " + ec.message();
+  if (!client->options_.client_certificate_file.empty()) {
+    ctx.use_certificate_chain_file(client->options_.client_certificate_file, ec);
+    if (ec) return "cannot load client certificate " + client->options_.client_certificate_file + ": " + ec.message();
+    ctx.use_private_key_file(client->options_.client_key_file, ssl::context::pem, ec);
+    if (ec) return "cannot load client key " + client->options_.client_key_file + ": " + ec.message();
+  }
+  return client;
+}
+
+boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request) {
+  auto endpoint = parse_endpoint(request.url);
+  if (!endpoint) return endpoint.error();
+  const bool idempotent = is_idempotent(request);
+  for (int attempt = 0;; ++attempt) {
+    http::request<http::string_body> req{request.method, endpoint->target, 11};
+    req.set(http::field::host, endpoint->host);
+    req.set(http::field::user_agent, options_.user_agent);
+    req.set(http::field::accept, "application/fhir+json");
+    if (!request.body.empty()) req.set(http::field::content_type, "application/fhir+json");
+    for (const auto& h : request.headers) req.set(h.name, h.value);
+    if (options_.authorization)
+      if (auto auth = options_.authorization()) req.set(http::field::authorization, *auth);
+    req.body() = request.body;
+    req.prepare_payload();
+    req.keep_alive(true);
+
+    HttpResponse response;
+    response.attempts = attempt + 1;
+    error_code ec;
+    {
+      impl_->slots.acquire();
+      auto connection = impl_->take(endpoint->key());
+      const bool reused = connection != nullptr;
+      if (!connection) {
+        connection = std::make_unique<Connection>(*endpoint, impl_->tls_context);
+        ec = connection->connect(options_.connect_timeout);
+        if (!ec) ++stats_.connections;
+      }
+      if (!ec) {
+        ++stats_.requests;
+        ec = connection->exchange(req, response, options_);
+        // A kept-alive connection the server has since closed fails at once: try a fresh one,
+        // without counting it as a retry, when the request may be repeated.
+        if (ec == HttpError::connection_reset && reused && idempotent) {
+          connection = std::make_unique<Connection>(*endpoint, impl_->tls_context);
+          ec = connection->connect(options_.connect_timeout);
+          if (!ec) {
+            ++stats_.connections;
+            response = HttpResponse{};
+            response.attempts = attempt + 1;
+            ec = connection->exchange(req, response, options_);
+          }
+        }
+      }
+      if (!ec && connection->reusable()) impl_->give_back(std::move(connection));
+      connection.reset();
+      impl_->slots.release();
+    }
+
+    const bool transport_retryable = ec == HttpError::connection_reset || ec == HttpError::timeout ||
+                                     (ec == HttpError::connect_failed);
+    const bool status_retryable = !ec && RetryPolicy::retryable_status(response.status);
+    // A connect failure sent nothing, so even a POST may be tried again.
+    const bool may_retry = idempotent || ec == HttpError::connect_failed;
+    if ((!transport_retryable && !status_retryable) || !may_retry || attempt >= options_.retry.max_retries) {
+      if (ec) return ec;
+      return response;
+    }
+    std::optional<std::chrono::milliseconds> retry_after;
+    if (status_retryable) retry_after = parse_retry_after(response.header("Retry-After"), std::chrono::system_clock::now());
+    std::chrono::milliseconds wait;
+    {
+      std::lock_guard lock(impl_->random_mutex);
+      wait = options_.retry.delay(attempt, retry_after, impl_->random);
+    }
+    ++stats_.retries;
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+}  // namespace alemwatch::fhir
