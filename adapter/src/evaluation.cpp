@@ -96,10 +96,14 @@ void Evaluation::add_administration(const fhir::ResourceInput& input) {
     summary_.count_outcome("MedicationAdministration", "rejected (invalid FHIR)");
     return;
   }
-  if (!ma->id.empty()) forget(administration_owner_, ma->id, false);
+  const std::size_t sequence = ++administrations_read_;
+  if (!ma->id.empty()) {
+    forget(administration_owner_, ma->id, false);
+    latest_administration_[ma->id] = sequence;
+  }
   auto mapped = administration_mapper_.map(*ma, input.full_urls, scope);
   if (mapped.outcome == mappings::AdministrationOutcome::pending_medication) {
-    pending_.push_back({std::move(mapped), input.where});
+    pending_.push_back({std::move(mapped), input.where, sequence});
     return;
   }
   record_administration(mapped);
@@ -124,22 +128,21 @@ void Evaluation::add_medication(const fhir::ResourceInput& input) {
   }
   auto match = administration_mapper_.match_medication(*med);
   summary_.count_outcome("Medication", match ? "alemtuzumab" : "not alemtuzumab");
-  if (match && match->by_text_only) ++summary_.text_matched_medications;
   if (!med->id.empty()) medications_[med->id] = match;
 }
 
 void Evaluation::resolve_pending() {
   for (auto& p : pending_) {
-    fhir::ResourceScope scope(summary_, p.where, "MedicationAdministration", p.mapped.administration.id);
-    auto it = medications_.find(p.mapped.pending_medication);
-    const bool found = it != medications_.end();
-    administration_mapper_.resolve(p.mapped, found ? it->second : std::nullopt, found, scope);
-    // A later version under the same id, read directly, wins over this one.
-    if (p.mapped.outcome == mappings::AdministrationOutcome::exposure &&
-        administration_owner_.contains(p.mapped.administration.id)) {
+    const auto& id = p.mapped.administration.id;
+    // A later version read under the same id, pending or not, wins over this one.
+    if (!id.empty() && latest_administration_[id] != p.sequence) {
       summary_.count_outcome("MedicationAdministration", "superseded by a later version");
       continue;
     }
+    fhir::ResourceScope scope(summary_, p.where, "MedicationAdministration", id);
+    auto it = medications_.find(p.mapped.pending_medication);
+    const bool found = it != medications_.end();
+    administration_mapper_.resolve(p.mapped, found ? it->second : std::nullopt, found, scope);
     record_administration(p.mapped);
   }
   pending_.clear();
@@ -166,7 +169,7 @@ std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const Issu
   summary_.exposed_patients = ids.size();
   for (const auto& id : ids) {
     auto& data = patients_[id];
-    PatientRecord record;
+    PatientRecord& record = records_[id];
     record.id = id;
     // Maps are ordered by id, so a stable sort by time leaves ties in id order.
     record.infusions = sorted_values(data.infusions, [](const auto& a) { return a.time; });
@@ -180,7 +183,13 @@ std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const Issu
   std::sort(issues.begin(), issues.end(),
             [](const auto& a, const auto& b) { return a.identifier_value < b.identifier_value; });
   for (const auto& i : issues) summary_.count_issue(i);
+  patients_.clear();  // the records hold the facts now
   return issues;
+}
+
+const PatientRecord* Evaluation::record(const std::string& patient_id) const {
+  auto it = records_.find(patient_id);
+  return it == records_.end() ? nullptr : &it->second;
 }
 
 }  // namespace alemwatch::adapter

@@ -30,8 +30,9 @@ std::size_t RunSummary::problem_count(fhir::ProblemSeverity s) const { return pr
 
 std::string RunSummary::text(std::size_t problem_lines) const {
   std::string out = "alemwatch run summary\n";
-  out += fmt::format("  files: {} read, {} unreadable, {} skipped (not .json/.ndjson); {} NDJSON lines unreadable\n",
-                     reading.files_read, reading.files_failed, reading.files_skipped, reading.lines_failed);
+  if (reading.files_read + reading.files_failed + reading.files_skipped > 0)
+    out += fmt::format("  files: {} read, {} unreadable, {} skipped (not .json/.ndjson); {} NDJSON lines unreadable\n",
+                       reading.files_read, reading.files_failed, reading.files_skipped, reading.lines_failed);
   out += "  resources:\n";
   for (const auto& [type, counts] : resources_) {
     out += fmt::format("    {:<26} {:>8} read", type.empty() ? "(no resourceType)" : type, counts.read);

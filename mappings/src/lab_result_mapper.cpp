@@ -180,21 +180,24 @@ bool LabResultMapper::map_ordinal(const fhir::Observation& obs, MappedObservatio
 
 Range LabResultMapper::reference_range(const fhir::Observation& obs, const Analyte& a, fhir::ResourceScope& scope) const {
   const Range fallback = a.default_range.value_or(Range{});
+  // The first range with a bound whose units all convert; others are reported and passed over.
   for (std::size_t i = 0; i < obs.reference_ranges.size(); ++i) {
     const auto& r = obs.reference_ranges[i];
     if ((!r.low || !r.low->value) && (!r.high || !r.high->value)) continue;
     const std::string path = "Observation.referenceRange[" + std::to_string(i) + "]";
     Range converted = fallback;  // a bound the laboratory left out keeps its default
+    bool usable = true;
     for (auto [bound, into, name] : {std::tuple{&r.low, &converted.low, "low"}, std::tuple{&r.high, &converted.high, "high"}}) {
       if (!*bound || !(*bound)->value) continue;
       auto factor = m_.units.factor(*a.units, **bound);
       if (!factor) {
-        scope.warning(path + "." + name, "unit " + unit_text(**bound) + " cannot be converted; the default range is used");
-        return fallback;
+        scope.warning(path + "." + name, "unit " + unit_text(**bound) + " cannot be converted; this range is not used");
+        usable = false;
+        break;
       }
       *into = *(*bound)->value * *factor;
     }
-    return converted;
+    if (usable) return converted;
   }
   return fallback;
 }

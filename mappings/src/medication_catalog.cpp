@@ -101,3 +101,19 @@ bool MedicationCatalog::is_volume(const fhir::Quantity& dose) const {
 }
 
 }  // namespace alemwatch::mappings
+
+namespace alemwatch::mappings {
+
+std::vector<std::pair<std::string, std::string>> MedicationCatalog::codes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, entry] : codes_) out.push_back(key);
+  return out;
+}
+
+std::vector<std::string> MedicationCatalog::names() const {
+  std::vector<std::string> out;
+  for (const auto& [fragment, entry] : texts_) out.push_back(fragment);
+  return out;
+}
+
+}  // namespace alemwatch::mappings

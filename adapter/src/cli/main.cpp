@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "alemwatch/adapter/evaluate_command.hpp"
+#include "alemwatch/adapter/sync_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace alemwatch::adapter;
@@ -21,6 +22,26 @@ int main(int argc, char** argv) {
   cmd->add_option("--out", evaluate.out, "Write the DetectedIssues to FILE instead of stdout");
   cmd->add_option("--summary-json", evaluate.summary_json, "Write the run summary as JSON to FILE");
 
+  SyncOptions flags;
+  std::string config;
+  auto* sync = app.add_subcommand("sync", "Pull from a FHIR server, evaluate, and push DetectedIssues (docs/sync.md)");
+  sync->add_option("--config", config, "JSON configuration file (docs/config.md); flags override it");
+  sync->add_option("--base-url", flags.base_url, "FHIR base URL to read from");
+  sync->add_option("--push-base-url", flags.push_base_url, "FHIR base URL DetectedIssues are written to (default: --base-url)");
+  sync->add_option("--state", flags.state_file, "SQLite state file (default: ./alemwatch.db)");
+  sync->add_option("--at", flags.at, "Evaluation time, ISO 8601 (default: now)");
+  sync->add_flag("--dry-run", flags.dry_run, "Pull and evaluate, report what would be written, write nothing");
+  sync->add_flag("--full", flags.full, "Ignore the watermark: pull every exposed patient again");
+  sync->add_option("--bearer-token-file", flags.bearer_token_file, "File holding a bearer token (or set ALEMWATCH_BEARER_TOKEN)");
+  sync->add_option("--ca-file", flags.ca_file, "PEM file of CA certificates to trust instead of the system's");
+  sync->add_option("--mappings", flags.mappings_dir, "Directory of mapping data files");
+  sync->add_option("--summary-json", flags.summary_json, "Write the run summary as JSON to FILE");
+  sync->add_option("--patient", flags.patients, "Evaluate only this Patient id (repeatable)");
+  sync->add_option("--group", flags.group, "Evaluate the members of this Group");
+  sync->add_flag("--require-category", flags.require_category, "Add category=laboratory to Observation searches (Epic)");
+  sync->add_option("--concurrency", flags.concurrency, "Patients fetched at once (default 4)")->check(CLI::Range(1, 64));
+  sync->add_option("--page-size", flags.page_size, "_count for searches (default 200)")->check(CLI::Range(1, 1000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -28,5 +49,31 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : exit_usage;
   }
   if (cmd->parsed()) return run_evaluate(evaluate);
+  if (sync->parsed()) {
+    SyncOptions options;
+    if (!config.empty())
+      if (auto read = read_sync_config(config, options); !read) {
+        std::cerr << "alemwatch sync: " << read.error() << "\n";
+        return exit_usage;
+      }
+    // Flags given on the command line win over the file.
+    const auto given = [&](const char* name) { return sync->count(name) > 0; };
+    if (given("--base-url")) options.base_url = flags.base_url;
+    if (given("--push-base-url")) options.push_base_url = flags.push_base_url;
+    if (given("--state")) options.state_file = flags.state_file;
+    if (given("--at")) options.at = flags.at;
+    if (given("--dry-run")) options.dry_run = true;
+    if (given("--full")) options.full = true;
+    if (given("--bearer-token-file")) options.bearer_token_file = flags.bearer_token_file;
+    if (given("--ca-file")) options.ca_file = flags.ca_file;
+    if (given("--mappings")) options.mappings_dir = flags.mappings_dir;
+    if (given("--summary-json")) options.summary_json = flags.summary_json;
+    if (given("--patient")) options.patients = flags.patients;
+    if (given("--group")) options.group = flags.group;
+    if (given("--require-category")) options.require_category = true;
+    if (given("--concurrency")) options.concurrency = flags.concurrency;
+    if (given("--page-size")) options.page_size = flags.page_size;
+    return run_sync(options);
+  }
   return exit_usage;
 }

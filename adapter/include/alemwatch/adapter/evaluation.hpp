@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "alemwatch/adapter/issue_writer.hpp"
+#include "alemwatch/adapter/patient_record.hpp"
 #include "alemwatch/adapter/run_summary.hpp"
 #include "alemwatch/fhir/detected_issue.hpp"
 #include "alemwatch/fhir/resource_reader.hpp"
@@ -31,6 +32,9 @@ class Evaluation {
   // DetectedIssues ordered by identifier.
   std::vector<fhir::DetectedIssue> finish(fhir::Instant at, const IssueWriterOptions& options);
 
+  // After finish(): the record of an exposed patient, or null.
+  const PatientRecord* record(const std::string& patient_id) const;
+
  private:
   struct PatientData {
     std::map<std::string, mappings::Administration> infusions;  // by MedicationAdministration id
@@ -39,6 +43,7 @@ class Evaluation {
   struct PendingAdministration {
     mappings::MappedAdministration mapped;
     fhir::SourcePosition where;
+    std::size_t sequence = 0;  // when it was read: only the latest version of an id counts
   };
 
   void add_observation(const fhir::ResourceInput& input);
@@ -57,6 +62,9 @@ class Evaluation {
   std::unordered_map<std::string, std::string> administration_owner_;  // MedicationAdministration id -> patient
   std::unordered_map<std::string, std::optional<mappings::ProductMatch>> medications_;  // Medication id -> match
   std::vector<PendingAdministration> pending_;
+  std::size_t administrations_read_ = 0;
+  std::unordered_map<std::string, std::size_t> latest_administration_;  // id -> sequence of its latest version
+  std::map<std::string, PatientRecord> records_;  // exposed patients, built by finish()
 };
 
 }  // namespace alemwatch::adapter

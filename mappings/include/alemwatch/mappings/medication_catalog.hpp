@@ -34,6 +34,10 @@ class MedicationCatalog {
   std::optional<double> mg_factor(const fhir::Quantity& dose) const;
   bool is_volume(const fhir::Quantity& dose) const;
 
+  // For searching a FHIR server: every (system, code) that names alemtuzumab, and the names.
+  std::vector<std::pair<std::string, std::string>> codes() const;
+  std::vector<std::string> names() const;
+
  private:
   struct Entry {
     Product product;

@@ -1,0 +1,42 @@
+// Everything a sync run is told: from the command line, a JSON configuration file, and the
+// environment (flags win over the file; the token may also come from ALEMWATCH_BEARER_TOKEN).
+#pragma once
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace alemwatch::adapter {
+
+struct SyncOptions {
+  std::string base_url;                  // FHIR base to read from
+  std::string push_base_url;             // where DetectedIssues go; empty: base_url
+  std::string state_file = "alemwatch.db";
+  std::optional<std::string> at;         // evaluation time; default now
+  bool dry_run = false;
+  bool full = false;                     // ignore the watermark: pull everything again
+  std::string bearer_token_file;
+  std::string ca_file;
+  std::string mappings_dir;
+  std::string summary_json;
+  // Whom to evaluate: empty lists mean "find every patient given alemtuzumab".
+  std::vector<std::string> patients;
+  std::string group;                     // Group id whose members are the patients
+  bool require_category = false;         // add category=laboratory to Observation searches (Epic)
+  int page_size = 200;                   // _count
+  int concurrency = 4;                   // patients fetched at once; also the connection pool size
+  std::chrono::minutes watermark_overlap{5};
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds read_timeout{60};
+  int max_retries = 5;
+  std::string author_device;             // Device/<id> for DetectedIssue.author
+};
+
+// Reads a configuration file into `options` (only the keys present). Unknown keys and wrong types
+// are errors naming the key.
+boost::system::result<void, std::string> read_sync_config(const std::string& file, SyncOptions& options);
+
+}  // namespace alemwatch::adapter

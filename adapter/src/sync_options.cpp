@@ -1,0 +1,89 @@
+#include "alemwatch/adapter/sync_options.hpp"
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace alemwatch::adapter {
+
+boost::system::result<void, std::string> read_sync_config(const std::string& file, SyncOptions& o) {
+  std::ifstream in(file);
+  if (!in) return file + ": cannot open configuration file";
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  auto json = boost::json::parse(text.str(), ec);
+  if (ec) return file + ": not valid JSON: " + ec.message();
+  if (!json.is_object()) return file + ": expected a JSON object";
+
+  using Setter = std::function<std::optional<std::string>(const boost::json::value&)>;
+  const auto string_into = [](std::string& target) -> Setter {
+    return [&target](const boost::json::value& v) -> std::optional<std::string> {
+      if (!v.is_string()) return "expected a string";
+      target = std::string(v.get_string());
+      return std::nullopt;
+    };
+  };
+  const auto int_into = [](int& target, int min) -> Setter {
+    return [&target, min](const boost::json::value& v) -> std::optional<std::string> {
+      if (!v.is_int64() || v.get_int64() < min || v.get_int64() > 100000) return "expected a whole number >= " + std::to_string(min);
+      target = static_cast<int>(v.get_int64());
+      return std::nullopt;
+    };
+  };
+  const auto bool_into = [](bool& target) -> Setter {
+    return [&target](const boost::json::value& v) -> std::optional<std::string> {
+      if (!v.is_bool()) return "expected true or false";
+      target = v.get_bool();
+      return std::nullopt;
+    };
+  };
+  int overlap = static_cast<int>(o.watermark_overlap.count());
+  int connect = static_cast<int>(o.connect_timeout.count());
+  int read = static_cast<int>(o.read_timeout.count());
+  std::string at;
+  const std::map<std::string, Setter> keys{
+      {"base_url", string_into(o.base_url)},
+      {"push_base_url", string_into(o.push_base_url)},
+      {"state", string_into(o.state_file)},
+      {"at", string_into(at)},
+      {"bearer_token_file", string_into(o.bearer_token_file)},
+      {"ca_file", string_into(o.ca_file)},
+      {"mappings", string_into(o.mappings_dir)},
+      {"summary_json", string_into(o.summary_json)},
+      {"group", string_into(o.group)},
+      {"author_device", string_into(o.author_device)},
+      {"require_category", bool_into(o.require_category)},
+      {"dry_run", bool_into(o.dry_run)},
+      {"page_size", int_into(o.page_size, 1)},
+      {"concurrency", int_into(o.concurrency, 1)},
+      {"max_retries", int_into(o.max_retries, 0)},
+      {"watermark_overlap_minutes", int_into(overlap, 0)},
+      {"connect_timeout_seconds", int_into(connect, 1)},
+      {"read_timeout_seconds", int_into(read, 1)},
+      {"patients", [&o](const boost::json::value& v) -> std::optional<std::string> {
+         if (!v.is_array()) return "expected an array of Patient ids";
+         for (const auto& p : v.get_array()) {
+           if (!p.is_string()) return "expected an array of Patient ids";
+           o.patients.emplace_back(p.get_string());
+         }
+         return std::nullopt;
+       }},
+  };
+  for (const auto& [key, value] : json.get_object()) {
+    if (key.starts_with("_")) continue;  // "_comment" and the like
+    auto it = keys.find(std::string(key));
+    if (it == keys.end()) return file + ": unknown key '" + std::string(key) + "'";
+    if (auto error = it->second(value)) return file + ": " + std::string(key) + ": " + *error;
+  }
+  o.watermark_overlap = std::chrono::minutes(overlap);
+  o.connect_timeout = std::chrono::seconds(connect);
+  o.read_timeout = std::chrono::seconds(read);
+  if (!at.empty()) o.at = at;
+  return {};
+}
+
+}  // namespace alemwatch::adapter
