@@ -7,8 +7,6 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-validator="$root/tests/tools/fhir-validator"
-stamp="$validator/node_modules/.alemwatch-npm-ci-done"
 
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then
@@ -40,11 +38,16 @@ if ! command -v clang++ >/dev/null 2>&1 || ! dpkg-query -W -f='${Status}' libcla
   apt_install clang libclang-rt-14-dev
 fi
 
-# The stamp is written only after npm ci succeeded, so a half-finished install is redone.
-if [[ ! -f $stamp || $validator/package-lock.json -nt $stamp || $validator/package.json -nt $stamp ]]; then
-  echo "install-test-tools: npm ci in tests/tools/fhir-validator (node $(node --version))"
-  (cd "$validator" && npm ci --no-audit --no-fund)
-  touch "$stamp"
-else
-  echo "install-test-tools: tests/tools/fhir-validator/node_modules is up to date"
-fi
+# npm ci in each Node tool folder, from its committed package-lock.json. The stamp is written
+# only after npm ci succeeded, so a half-finished install is redone.
+for tool in fhir-validator fhir-server; do
+  dir="$root/tests/tools/$tool"
+  stamp="$dir/node_modules/.alemwatch-npm-ci-done"
+  if [[ ! -f $stamp || $dir/package-lock.json -nt $stamp || $dir/package.json -nt $stamp ]]; then
+    echo "install-test-tools: npm ci in tests/tools/$tool (node $(node --version))"
+    (cd "$dir" && npm ci --no-audit --no-fund)
+    touch "$stamp"
+  else
+    echo "install-test-tools: tests/tools/$tool/node_modules is up to date"
+  fi
+done
