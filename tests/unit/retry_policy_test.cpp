@@ -174,11 +174,15 @@ TEST(RetryAfter, ALeapSecondIsAccepted) {
 // gets an immediate retry instead of the capped maximum. Expected: a very long wait (which
 // RetryPolicy::delay then caps), or nothing.
 TEST(RetryAfter, AnAbsurdlyLargeNumberOfSecondsIsAVeryLongWaitNotAnOverflow) {
-  const auto parsed = parse_retry_after("99999999999999999", system_clock::now());
-  if (parsed) EXPECT_GT(*parsed, milliseconds(std::chrono::hours(24 * 365)));
   RetryPolicy policy;
   std::mt19937_64 random(1);
-  if (parsed) EXPECT_EQ(policy.delay(0, parsed, random), policy.max_delay);
+  // 2^63 / 1000 rounded up: the first number of seconds whose milliseconds do not fit.
+  for (const char* value : {"9223372036854776", "99999999999999999"}) {
+    const auto parsed = parse_retry_after(value, system_clock::now());
+    if (!parsed) continue;
+    EXPECT_GT(*parsed, milliseconds(std::chrono::hours(24 * 365))) << value;
+    EXPECT_EQ(policy.delay(0, parsed, random), policy.max_delay) << value;
+  }
 }
 
 }  // namespace
