@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: installs what is needed, builds, evaluates the sample
-# patients in samples/ and shows the DetectedIssues raised.
+# The main job on embedded defaults: installs what is needed and builds; starts a local FHIR
+# server (tests/tools/fhir-server, in memory, on a free loopback port) loaded with the sample
+# patients of samples/; runs `alemwatch sync` against it with SQLite state; and shows the
+# DetectedIssues that are now on the server. The server stops when the script ends.
 #
 #   scripts/run-samples.sh [--at TIME]
 #
@@ -12,11 +14,37 @@ at=2026-11-01T00:00:00Z
 [[ ${1:-} == --at && -n ${2:-} ]] && at=$2
 
 "$root/scripts/setup.sh" "$root/build" >/dev/null
-out="$root/build/samples-detectedissues.ndjson"
-"$root/build/adapter/alemwatch" evaluate --at "$at" --out "$out" "$root"/samples/*/bundle.json
+"$root/scripts/install-test-tools.sh" >/dev/null
+
+work="$root/build/samples-run"
+rm -rf "$work" && mkdir -p "$work"
+node "$root/tests/tools/fhir-server/server.mjs" --port 0 --load "$root"/samples/*/bundle.json >"$work/server.out" 2>"$work/server.err" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do
+  grep -q '^listening ' "$work/server.out" 2>/dev/null && break
+  kill -0 $server 2>/dev/null || { cat "$work/server.err" >&2; exit 1; }
+  sleep 0.1
+done
+base=$(sed -n 's/^listening //p' "$work/server.out")
+echo "FHIR server with the $(ls "$root"/samples/*/bundle.json | wc -l) sample patients at $base"
+echo
+
+"$root/build/adapter/alemwatch" sync --base-url "$base" --state "$work/alemwatch.db" --at "$at" \
+  --summary-json "$work/summary.json" 2>"$work/sync.log" || { cat "$work/sync.log" >&2; exit 1; }
+sed -n '/^alemwatch sync summary/,$p' "$work/sync.log"
 
 echo
-echo "DetectedIssues raised for the sample patients at $at (full resources in $out):"
-# One line per issue: severity, identifier, and the first sentence of its detail.
-sed -E 's/.*"value":"([^"]*)".*"severity":"([^"]*)".*"detail":"([^.]*\.[^"]*)".*/\2|\1|\3/' "$out" |
-  awk -F'|' '{ d = $3; if (length(d) > 110) d = substr(d, 1, 107) "..."; printf "  %-9s %-52s %s\n", $1, $2, d }'
+echo "DetectedIssues on the server (GET $base/DetectedIssue):"
+curl -sS "$base/DetectedIssue?_count=500&_sort=identifier" >"$work/detectedissues.json"
+node -e '
+  const b = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const rows = (b.entry || []).map(e => e.resource)
+    .map(r => [r.severity, r.identifier[0].value, r.detail])
+    .sort((a, b) => a[1] < b[1] ? -1 : 1);
+  for (const [sev, id, detail] of rows) {
+    const d = detail.length > 100 ? detail.slice(0, 97) + "..." : detail;
+    console.log(`  ${sev.padEnd(9)} ${id.padEnd(50)} ${d}`);
+  }
+  console.log(`  (${rows.length} DetectedIssues; full summary in the run log, state in build/samples-run/alemwatch.db)`);
+' "$work/detectedissues.json"
