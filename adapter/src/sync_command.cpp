@@ -91,7 +91,7 @@ class SyncRun {
     DetectedIssuePush push(target_, state_, m_.signals.identifier_system(), o_.dry_run, fhir::format_utc_date(at_));
     push.push(issues, [&](const WrittenIssue& w) { return decide_retirement(w, evaluation_, m_, at_); });
     const bool clean = tally_.patients_failed == 0 && push.counts().failed == 0;
-    if (clean && !o_.dry_run) state_.set_watermark(source_.base(), "pull", fhir::format_utc_datetime(started));
+    if (clean && !o_.dry_run) state_.set_watermark(source_.base(), "pull", fhir::format_utc_instant(started));
     int code = clean ? sync_ok : sync_partial;
     if (push.fatal_error() && push.counts().created + push.counts().updated + push.counts().unchanged == 0)
       code = sync_unreachable;
@@ -117,7 +117,7 @@ class SyncRun {
       full_ = true;
       return pull_.exposed_patients(std::nullopt);
     }
-    const auto since = fhir::format_utc_datetime(*fhir::parse_fhir_datetime(*watermark) - o_.watermark_overlap);
+    const auto since = fhir::format_utc_instant(*fhir::parse_fhir_datetime(*watermark) - o_.watermark_overlap);
     auto touched = pull_.exposed_patients(since);
     if (!touched) return touched.error();
     auto with_results = pull_.patients_with_changed_results(since);

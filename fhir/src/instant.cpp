@@ -126,6 +126,14 @@ std::string format_utc_datetime(Instant t) {
   return buf;
 }
 
+std::string format_utc_instant(Instant t) {
+  const auto seconds = format_utc_datetime(t);  // ends in 'Z'
+  const auto millis = (t.time().time_since_epoch() % std::chrono::seconds(1) + std::chrono::seconds(1)) % std::chrono::seconds(1);
+  char buf[8];
+  std::snprintf(buf, sizeof buf, ".%03dZ", static_cast<int>(std::chrono::duration_cast<Milliseconds>(millis).count()));
+  return seconds.substr(0, seconds.size() - 1) + buf;
+}
+
 Instant start_of_day(std::chrono::year_month_day d) {
   return Instant(std::chrono::sys_time<Milliseconds>(std::chrono::sys_days(d)));
 }

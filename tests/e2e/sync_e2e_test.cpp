@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 #include "sync_test_support.hpp"
@@ -135,6 +136,28 @@ TEST_F(SyncEndToEnd, AnOverdueTestThatHasResultedKeepsItsIssueWithAMitigation) {
   EXPECT_EQ(cbc.at("mitigation").at(0).at("date"), "2026-10-20T09:00:00Z");
   EXPECT_EQ(cbc.at("mitigation").at(0).at("action").at("coding").at(0).at("code"), "9");
   EXPECT_EQ(pushed("mitigated"), 1u);
+}
+
+TEST_F(SyncEndToEnd, AnIncrementalRunPullsOnlyThePatientsWhoseDataChanged) {
+  // No safety overlap, so that the samples loaded before the first run are not "changed".
+  std::ofstream(scratch.file("config.json")) << R"({"watermark_overlap_minutes": 0})";
+  // The test server hands out strictly increasing lastUpdated times, which run ahead of the clock
+  // while it loads the samples quickly: let the clock catch up first.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  ASSERT_EQ(sync("--config " + scratch.file("config.json")).exit_code, 0);
+  EXPECT_EQ(last_summary().at("sync").at("patients").at("fetched"), 14);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto obs = client->read("Observation", "aw-03-plt-11");
+  obs["valueQuantity"].as_object()["value"] = 90;
+  client->put(obs);
+  auto run = sync("--config " + scratch.file("config.json"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto patients = last_summary().at("sync").at("patients");
+  EXPECT_EQ(patients.at("fetched"), 1) << run.output;
+  EXPECT_EQ(patients.at("from_last_pull"), 13);
+  EXPECT_EQ(pushed("updated"), 1u);
+  EXPECT_EQ(pushed("unchanged"), golden_issues().size() - 1);
+  EXPECT_EQ(client->detected_issues().at("aw-03/itp/2022-07-18").at("severity"), "moderate");
 }
 
 TEST_F(SyncEndToEnd, ADryRunWritesNothingAnywhere) {

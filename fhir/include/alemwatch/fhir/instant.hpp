@@ -42,6 +42,8 @@ std::optional<Instant> parse_fhir_datetime(std::string_view text);
 
 // "2026-03-02T08:15:00Z": fractions of seconds are dropped.
 std::string format_utc_datetime(Instant t);
+// "2026-03-02T08:15:00.123Z": a FHIR instant, milliseconds kept.
+std::string format_utc_instant(Instant t);
 // "2026-03-02".
 std::string format_utc_date(Instant t);
 std::string format_date(std::chrono::year_month_day d);
