@@ -18,6 +18,7 @@
 #include "alemwatch/adapter/retirement.hpp"
 #include "alemwatch/adapter/rules.hpp"
 #include "alemwatch/adapter/state_store.hpp"
+#include "alemwatch/adapter/sync_authorization.hpp"
 #include "alemwatch/fhir/fhir_client.hpp"
 #include "alemwatch/fhir/http_client.hpp"
 #include "alemwatch/fhir/resource_reader.hpp"
@@ -33,26 +34,6 @@ void say(const std::string& line) {
   static std::mutex mutex;
   std::lock_guard lock(mutex);
   std::cerr << "alemwatch sync: " << line << "\n";
-}
-
-std::optional<std::string> read_token(const SyncOptions& o, std::string& error) {
-  if (!o.bearer_token_file.empty()) {
-    std::ifstream in(o.bearer_token_file);
-    if (!in) {
-      error = "cannot read the bearer token file " + o.bearer_token_file;
-      return std::nullopt;
-    }
-    std::string token;
-    std::getline(in, token);
-    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    if (token.empty()) {
-      error = "the bearer token file " + o.bearer_token_file + " is empty";
-      return std::nullopt;
-    }
-    return token;
-  }
-  if (const char* env = std::getenv("ALEMWATCH_BEARER_TOKEN"); env && *env) return std::string(env);
-  return std::nullopt;
 }
 
 struct SyncTally {
@@ -300,12 +281,6 @@ int run_sync(const SyncOptions& o) {
     std::cerr << "alemwatch sync: mapping data: " << loaded.error().describe() << "\n";
     return sync_usage;
   }
-  std::string token_error;
-  auto token = read_token(o, token_error);
-  if (!token_error.empty()) {
-    std::cerr << "alemwatch sync: " << token_error << "\n";
-    return sync_usage;
-  }
   fhir::HttpClientOptions http_options;
   http_options.ca_file = o.ca_file;
   http_options.max_connections = static_cast<std::size_t>(std::max(1, o.concurrency));
@@ -313,7 +288,18 @@ int run_sync(const SyncOptions& o) {
   http_options.read_timeout = o.read_timeout;
   http_options.retry.max_retries = o.max_retries;
   http_options.user_agent = "alemwatch/" ALEMWATCH_VERSION;
-  if (token) http_options.authorization = [t = *token] { return std::optional<std::string>("Bearer " + t); };
+  http_options.client_certificate_file = o.client_certificate_file;
+  http_options.client_key_file = o.client_key_file;
+  if (!o.client_certificate_file.empty() != !o.client_key_file.empty()) {
+    std::cerr << "alemwatch sync: mutual TLS needs both --client-cert and --client-key\n";
+    return sync_usage;
+  }
+  auto authorization = set_up_authorization(o, http_options);
+  if (!authorization) {
+    std::cerr << "alemwatch sync: " << authorization.error().message << "\n";
+    return authorization.error().unreachable ? sync_unreachable : sync_usage;
+  }
+  http_options.auth = authorization->source.get();
   auto http = fhir::HttpClient::create(http_options);
   if (!http) {
     std::cerr << "alemwatch sync: " << http.error() << "\n";

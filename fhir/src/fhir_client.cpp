@@ -79,7 +79,9 @@ FhirResult<FhirResponse> FhirClient::exchange(http::verb method, const std::stri
   request.headers = std::move(headers);
   const std::string method_name(http::to_string(method));
   auto sent = http_.send(request);
-  if (!sent) return FhirError{FhirError::Kind::transport, method_name, url, 0, sent.error(), {}};
+  if (!sent)
+    return FhirError{FhirError::Kind::transport, method_name, url, 0, sent.error(),
+                     sent.error() == HttpError::authorization_failed ? http_.last_auth_error() : std::string()};
   FhirResponse response;
   response.status = sent->status;
   response.etag = sent->header("ETag");

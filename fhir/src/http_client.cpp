@@ -1,5 +1,7 @@
 #include "alemwatch/fhir/http_client.hpp"
 
+#include "alemwatch/fhir/auth/access_token_source.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,9 +9,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <sys/socket.h>
 #include <cctype>
 #include <map>
 #include <mutex>
@@ -40,26 +43,59 @@ struct Endpoint {
   std::string host;
   std::string port;
   std::string target;  // path and query, as given
+  bool default_port = true;
+
+  // The Host header: the port only when it is not the scheme's default (RFC 9110 7.2).
+  std::string host_header() const {
+    const std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    return default_port ? h : h + ":" + port;
+  }
 
   std::string key() const { return (tls ? "https://" : "http://") + host + ":" + port; }
 };
 
+// Takes an absolute http(s) URL apart without re-encoding anything: FHIR servers hand out next
+// links with characters a strict parser refuses (a bare '|' in a token search), and the target
+// must go back to them exactly as given.
 boost::system::result<Endpoint> parse_endpoint(const std::string& url) {
-  auto u = boost::urls::parse_absolute_uri(url);
-  if (!u) return make_error_code(HttpError::bad_url);
   Endpoint e;
-  if (u->scheme() == "https")
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
     e.tls = true;
-  else if (u->scheme() != "http")
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
     return make_error_code(HttpError::bad_url);
-  e.host = std::string(u->encoded_host());
-  if (e.host.empty()) return make_error_code(HttpError::bad_url);
-  // An IPv6 literal arrives bracketed; the resolver wants it bare.
-  if (e.host.size() > 2 && e.host.front() == '[' && e.host.back() == ']') e.host = e.host.substr(1, e.host.size() - 2);
-  e.port = u->has_port() ? std::string(u->port()) : (e.tls ? "443" : "80");
-  e.target = std::string(u->encoded_path());
-  if (e.target.empty()) e.target = "/";
-  if (u->has_query()) e.target += "?" + std::string(u->encoded_query());
+  }
+  for (unsigned char c : url)
+    if (c <= 0x20 || c == 0x7f) return make_error_code(HttpError::bad_url);  // would break the request line
+  const auto authority_end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, authority_end);
+  std::string_view target = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+  if (const auto fragment = target.find('#'); fragment != std::string_view::npos) target = target.substr(0, fragment);
+  if (authority.find('@') != std::string_view::npos) return make_error_code(HttpError::bad_url);  // no userinfo
+  std::string_view host = authority, port;
+  if (authority.starts_with("[")) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return make_error_code(HttpError::bad_url);
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return make_error_code(HttpError::bad_url);
+      port = authority.substr(close + 2);
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.empty()) return make_error_code(HttpError::bad_url);
+  if (!port.empty() && (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos))
+    return make_error_code(HttpError::bad_url);
+  e.host = std::string(host);
+  e.default_port = port.empty() || port == (e.tls ? "443" : "80");
+  e.port = port.empty() ? (e.tls ? "443" : "80") : std::string(port);
+  e.target = target.empty() ? "/" : std::string(target);
+  if (e.target.front() == '?') e.target = "/" + e.target;
   return e;
 }
 
@@ -138,6 +174,7 @@ class Connection {
     layer.expires_after(options.read_timeout);
     ec = tls_ ? run(ioc_, [&](auto h) { http::async_read(*tls_, buffer_, parser, h); })
               : run(ioc_, [&](auto h) { http::async_read(*plain_, buffer_, parser, h); });
+    received_any_ = parser.got_some() || buffer_.size() > 0;
     if (ec) return classify(ec);
     auto res = parser.release();
     out.status = res.result_int();
@@ -148,6 +185,17 @@ class Connection {
   }
 
   bool reusable() const { return keep_alive_; }
+
+  // An idle kept-alive connection the server has since closed (or is closing) shows as readable
+  // before we write: better to open a fresh one than to lose a request that may not be repeated.
+  bool closed_while_idle() {
+    char byte;
+    const auto n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+  }
+
+  // Whether the last exchange got any byte of a response before it failed.
+  bool received_any() const { return received_any_; }
   const Endpoint& endpoint() const { return endpoint_; }
 
   ~Connection() {
@@ -170,6 +218,7 @@ class Connection {
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
   bool keep_alive_ = true;
+  bool received_any_ = false;
 };
 
 }  // namespace
@@ -225,19 +274,34 @@ boost::system::result<std::unique_ptr<HttpClient>, std::string> HttpClient::crea
   return client;
 }
 
+std::string HttpClient::last_auth_error() const {
+  std::lock_guard lock(auth_error_mutex_);
+  return auth_error_;
+}
+
 boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request) {
   auto endpoint = parse_endpoint(request.url);
   if (!endpoint) return endpoint.error();
   const bool idempotent = is_idempotent(request);
+  bool refreshed_after_401 = false;
   for (int attempt = 0;; ++attempt) {
+    std::string authorization;
+    if (options_.auth) {
+      auto header = options_.auth->authorization();
+      if (!header) {
+        std::lock_guard lock(auth_error_mutex_);
+        auth_error_ = header.error();
+        return make_error_code(HttpError::authorization_failed);
+      }
+      authorization = std::move(*header);
+    }
     http::request<http::string_body> req{request.method, endpoint->target, 11};
-    req.set(http::field::host, endpoint->host);
+    req.set(http::field::host, endpoint->host_header());
     req.set(http::field::user_agent, options_.user_agent);
     req.set(http::field::accept, "application/fhir+json");
     if (!request.body.empty()) req.set(http::field::content_type, "application/fhir+json");
     for (const auto& h : request.headers) req.set(h.name, h.value);
-    if (options_.authorization)
-      if (auto auth = options_.authorization()) req.set(http::field::authorization, *auth);
+    if (!authorization.empty()) req.set(http::field::authorization, authorization);
     req.body() = request.body;
     req.prepare_payload();
     req.keep_alive(true);
@@ -248,6 +312,7 @@ boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request)
     {
       impl_->slots.acquire();
       auto connection = impl_->take(endpoint->key());
+      if (connection && connection->closed_while_idle()) connection.reset();
       const bool reused = connection != nullptr;
       if (!connection) {
         connection = std::make_unique<Connection>(*endpoint, impl_->tls_context);
@@ -259,7 +324,7 @@ boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request)
         ec = connection->exchange(req, response, options_);
         // A kept-alive connection the server has since closed fails at once: try a fresh one,
         // without counting it as a retry, when the request may be repeated.
-        if (ec == HttpError::connection_reset && reused && idempotent) {
+        if (ec == HttpError::connection_reset && reused && idempotent && !connection->received_any()) {
           connection = std::make_unique<Connection>(*endpoint, impl_->tls_context);
           ec = connection->connect(options_.connect_timeout);
           if (!ec) {
@@ -275,6 +340,13 @@ boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request)
       impl_->slots.release();
     }
 
+    // A 401 may mean the token expired early or was revoked: refresh it once and try again.
+    if (!ec && response.status == 401 && options_.auth && !refreshed_after_401) {
+      refreshed_after_401 = true;
+      options_.auth->refused(authorization);
+      --attempt;  // not a retry of the policy's kind
+      continue;
+    }
     const bool transport_retryable = ec == HttpError::connection_reset || ec == HttpError::timeout ||
                                      (ec == HttpError::connect_failed);
     const bool status_retryable = !ec && RetryPolicy::retryable_status(response.status);

@@ -18,6 +18,7 @@ class HttpCategory : public boost::system::error_category {
       case HttpError::response_too_large: return "response larger than the configured limit";
       case HttpError::bad_response: return "malformed HTTP response";
       case HttpError::redirect_refused: return "redirect not followed";
+      case HttpError::authorization_failed: return "could not obtain an access token";
     }
     return "HTTP error";
   }

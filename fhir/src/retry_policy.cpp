@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 namespace alemwatch::fhir {
 
@@ -54,8 +55,13 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   if (value.empty()) return std::nullopt;
   long long seconds = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec == std::errc() && p == value.data() + value.size())
-    return seconds < 0 ? std::nullopt : std::optional(std::chrono::milliseconds(seconds * 1000));
+  if (ec == std::errc::result_out_of_range) seconds = std::numeric_limits<long long>::max();
+  if ((ec == std::errc() || ec == std::errc::result_out_of_range) && p == value.data() + value.size()) {
+    if (seconds < 0) return std::nullopt;
+    // Ten years is as good as forever here (the policy caps the wait); no overflow on the way.
+    constexpr long long forever = 10LL * 365 * 24 * 3600;
+    return std::chrono::milliseconds(std::min(seconds, forever) * 1000);
+  }
   auto when = parse_http_date(value);
   if (!when) return std::nullopt;
   return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(*when - now));

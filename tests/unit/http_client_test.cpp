@@ -4,6 +4,8 @@
 // Timeouts and back-off are tiny so that the whole file runs in a few seconds.
 #include "alemwatch/fhir/http_client.hpp"
 
+#include "alemwatch/fhir/auth/access_token_source.hpp"
+
 #include <gtest/gtest.h>
 
 #include <time.h>
@@ -126,7 +128,7 @@ TEST(HttpClient, AnEmptyPathIsSentAsSlash) {
   EXPECT_EQ(server.requests().at(0).target, "/");
 }
 
-// BUG: the Host header carries the host only ("127.0.0.1"), never the port, although RFC 9110
+// Was a bug: the Host header carried the host only ("127.0.0.1"), never the port, although RFC 9110
 // section 7.2 wants the target URI's authority (host and, when not the default, port). FHIR
 // servers build absolute Bundle.link URLs from Host, so behind a non-default port the next links
 // they return point at port 80 and paging breaks. (The same code sends an IPv6 literal unbracketed.)
@@ -171,40 +173,61 @@ TEST(HttpClient, SendsTheRequestsOwnHeaders) {
   EXPECT_EQ(seen.header("Prefer"), "return=minimal");
 }
 
-TEST(HttpClient, SendsTheAuthorizationCallbacksValueAsTheAuthorizationHeader) {
+TEST(HttpClient, SendsTheTokenSourcesValueAsTheAuthorizationHeader) {
   FaultServer server;
   server.enqueue(Reply::ok());
+  auth::StaticBearerToken token("s3cr3t");
   auto options = fast_options();
-  options.authorization = [] { return std::optional<std::string>("Bearer s3cr3t"); };
+  options.auth = &token;
   auto client = make_client(options);
   ASSERT_TRUE(client->send(get(server.url("/fhir/metadata"))));
   EXPECT_EQ(server.requests().at(0).header("Authorization"), "Bearer s3cr3t");
 }
 
-TEST(HttpClient, AsksTheAuthorizationCallbackAgainBeforeEveryAttempt) {
+// Hands out "Bearer token-1", "Bearer token-2", ... (or fails, when told to).
+class CountingTokens : public auth::AccessTokenSource {
+ public:
+  boost::system::result<std::string, std::string> authorization() override {
+    if (fail) return {boost::system::in_place_error, "the token endpoint said no"};
+    return {boost::system::in_place_value, "Bearer token-" + std::to_string(++calls)};
+  }
+  void refused(const std::string& header) override { refusals.push_back(header); }
+
+  std::atomic<int> calls{0};
+  bool fail = false;
+  std::vector<std::string> refusals;
+};
+
+TEST(HttpClient, AsksTheTokenSourceAgainBeforeEveryAttempt) {
   FaultServer server;
   server.enqueue(Reply::json(500, "{}"));
   server.enqueue(Reply::ok());
-  std::atomic<int> calls{0};
+  CountingTokens tokens;
   auto options = fast_options();
-  options.authorization = [&] { return std::optional<std::string>("Bearer token-" + std::to_string(++calls)); };
+  options.auth = &tokens;
   auto client = make_client(options);
   auto response = client->send(get(server.url("/x")));
   ASSERT_TRUE(response);
   EXPECT_EQ(response->attempts, 2);
-  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(tokens.calls.load(), 2);
   EXPECT_EQ(server.requests().at(0).header("Authorization"), "Bearer token-1");
   EXPECT_EQ(server.requests().at(1).header("Authorization"), "Bearer token-2");
+  EXPECT_TRUE(tokens.refusals.empty()) << "a 500 says nothing about the token";
 }
 
-TEST(HttpClient, SendsNoAuthorizationWhenTheCallbackHasNone) {
+TEST(HttpClient, SendsNothingWhenNoTokenCanBeHad) {
   FaultServer server;
   server.enqueue(Reply::ok());
+  CountingTokens tokens;
+  tokens.fail = true;
   auto options = fast_options();
-  options.authorization = [] { return std::optional<std::string>(); };
+  options.auth = &tokens;
   auto client = make_client(options);
-  ASSERT_TRUE(client->send(get(server.url("/x"))));
-  EXPECT_FALSE(server.requests().at(0).has_header("Authorization"));
+  auto response = client->send(get(server.url("/x")));
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error(), HttpError::authorization_failed);
+  EXPECT_EQ(client->last_auth_error(), "the token endpoint said no");
+  EXPECT_EQ(server.connections_accepted(), 0u);
 }
 
 TEST(HttpClient, ReturnsARedirectAsAResponseWithoutFollowingIt) {
@@ -279,7 +302,7 @@ TEST(HttpClient, ResendsAGetOnAFreshConnectionWhenTheServerClosedTheIdleOneWitho
   EXPECT_EQ(server.connections_accepted(), 2u);
 }
 
-// BUG: a POST on a kept-alive connection that the server had already closed (its idle timeout;
+// Was a bug: a POST on a kept-alive connection that the server had already closed (its idle timeout;
 // the FIN has arrived before the client writes) fails with connection_reset. The request never
 // reached the server, so sending it on a fresh connection is safe; the client only does that for
 // idempotent requests, so a create or transaction after a pause fails on a healthy server.
@@ -398,6 +421,20 @@ TEST(HttpClient, ReturnsTheLastRetryableStatusOnceRetriesAreExhausted) {
   EXPECT_EQ(response->attempts, 3);
   EXPECT_EQ(server.request_count(), 3u);
   EXPECT_EQ(client->stats().retries.load(), 2u);
+}
+
+TEST(HttpClient, DoesNotWaitForRetryAfterWhenNoAttemptIsLeft) {
+  FaultServer server;
+  server.enqueue(Reply::json(503, "{}").with_header("Retry-After", "5"));
+  auto options = fast_options();
+  options.retry.max_retries = 0;
+  auto client = make_client(options);
+  const auto start = std::chrono::steady_clock::now();
+  auto response = client->send(get(server.url("/x")));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 503u);
+  EXPECT_EQ(response->header("Retry-After"), "5") << "left for the caller to read";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
 
 TEST(HttpClient, NeverRetriesAPostOnA500) {

@@ -151,7 +151,7 @@ TEST(MappingEdges, AReferenceRangeWithoutAUnitIsReportedAndTheDefaultIsUsed) {
 }
 
 TEST(MappingEdges, TheFirstReferenceRangeWhoseUnitConvertsIsUsed) {
-  // BUG: rules.md section 1 says the reference range is "the first referenceRange with a low or
+  // Was a bug: rules.md section 1 says the reference range is "the first referenceRange with a low or
   // high whose unit converts"; LabResultMapper::reference_range() stops at the first range with
   // a bound and, when that bound's unit does not convert, falls back to the default instead of
   // trying the next range. Here the second range (low 200 x10^9/L) should apply.
@@ -318,7 +318,7 @@ TEST(MappingEdges, TextOnlyLemtradaCountsAndIsCountedAsATextMatch) {
 }
 
 TEST(MappingEdges, ATextOnlyMedicationResourceIsCountedOnceAsATextMatch) {
-  // BUG: one Medication resource named only by text ("Lemtrada"), given to one infusion, is
+  // Was a bug: one Medication resource named only by text ("Lemtrada"), given to one infusion, is
   // counted twice in RunSummary::text_matched_medications: once in Evaluation::add_medication()
   // and again in Evaluation::record_administration() (Administration::text_match). Counted per
   // Medication or per administration, the answer here is 1.
@@ -385,7 +385,7 @@ TEST(MappingEdges, AnEnteredInErrorAdministrationReadLaterIsNoExposure) {
 }
 
 TEST(MappingEdges, AnEnteredInErrorAdministrationByCodeWithdrawsAnEarlierVersionByReference) {
-  // BUG: the earlier version (medicationReference, resolved only at finish()) is recorded even
+  // Was a bug: the earlier version (medicationReference, resolved only at finish()) is recorded even
   // though a later version under the same id, read directly, says entered-in-error. The direct
   // version is not an exposure, so it never enters administration_owner_, and
   // Evaluation::resolve_pending() then records the stale pending version. evaluation.hpp:
@@ -400,7 +400,7 @@ TEST(MappingEdges, AnEnteredInErrorAdministrationByCodeWithdrawsAnEarlierVersion
 }
 
 TEST(MappingEdges, TheLaterOfTwoVersionsByReferenceWins) {
-  // BUG: both versions wait for the Medication; Evaluation::resolve_pending() records the first
+  // Was a bug: both versions wait for the Medication; Evaluation::resolve_pending() records the first
   // (earlier) one and then drops the later one as "superseded by a later version", so the
   // corrected dose of the later version is lost and a dose issue is raised from the stale one.
   Scenario s;

@@ -168,7 +168,7 @@ TEST(RetryAfter, ALeapSecondIsAccepted) {
   EXPECT_TRUE(parse_retry_after("Wed, 31 Dec 2016 23:59:60 GMT", october_21_2015_0728()).has_value());
 }
 
-// BUG: delta-seconds beyond what fits in milliseconds overflow a signed 64-bit multiplication
+// Was a bug: delta-seconds beyond what fits in milliseconds overflow a signed 64-bit multiplication
 // (`seconds * 1000` in parse_retry_after): undefined behaviour, which UBSan reports and which in an
 // ordinary build wraps to a negative or small value, so that a server asking for a very long wait
 // gets an immediate retry instead of the capped maximum. Expected: a very long wait (which

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "alemwatch/adapter/evaluate_command.hpp"
+#include "alemwatch/adapter/keys_command.hpp"
 #include "alemwatch/adapter/sync_command.hpp"
 
 int main(int argc, char** argv) {
@@ -41,6 +42,27 @@ int main(int argc, char** argv) {
   sync->add_flag("--require-category", flags.require_category, "Add category=laboratory to Observation searches (Epic)");
   sync->add_option("--concurrency", flags.concurrency, "Patients fetched at once (default 4)")->check(CLI::Range(1, 64));
   sync->add_option("--page-size", flags.page_size, "_count for searches (default 200)")->check(CLI::Range(1, 1000));
+  sync->add_option("--auth", flags.auth, "bearer | smart | client-secret (docs/auth.md)");
+  sync->add_option("--client-id", flags.client_id, "OAuth client id registered with the EHR");
+  sync->add_option("--private-key", flags.private_key_file, "PEM private key for SMART Backend Services (RS384 or ES384)");
+  sync->add_option("--kid", flags.kid, "Key id sent in the JWT header (default: the key's JWK thumbprint)");
+  sync->add_option("--scope", flags.scope, "Scopes to request (default: read what the rules need, write DetectedIssue)");
+  sync->add_option("--token-url", flags.token_url, "Token endpoint (default: from <base>/.well-known/smart-configuration)");
+  sync->add_option("--client-secret-file", flags.client_secret_file, "File holding the client secret (client-secret auth)");
+  sync->add_option("--client-cert", flags.client_certificate_file, "PEM client certificate for mutual TLS");
+  sync->add_option("--client-key", flags.client_key_file, "PEM private key of the client certificate");
+
+  std::string keys_alg = "RS384", keys_out, keys_pem, keys_kid;
+  auto* keys = app.add_subcommand("keys", "Create or show the key pair for SMART Backend Services authentication");
+  keys->require_subcommand(1);
+  auto* keys_generate =
+      keys->add_subcommand("generate", "Write a new private key (DIR/private.pem, mode 0600) and its JWK Set (DIR/jwks.json)");
+  keys_generate->add_option("--alg", keys_alg, "RS384 (RSA 3072; the default) or ES384 (EC P-384)")
+      ->check(CLI::IsMember({"RS384", "ES384"}, CLI::ignore_case));
+  keys_generate->add_option("--out", keys_out, "Directory to write to; created with mode 0700 if missing")->required();
+  auto* keys_jwks = keys->add_subcommand("jwks", "Print the JWK Set (the public key) of an existing private key");
+  keys_jwks->add_option("PEM", keys_pem, "PEM private key: RSA of at least 2048 bits, or EC P-384")->required();
+  keys_jwks->add_option("--kid", keys_kid, "Key id to publish (default: the RFC 7638 thumbprint, as keys generate uses)");
 
   try {
     app.parse(argc, argv);
@@ -49,6 +71,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : exit_usage;
   }
   if (cmd->parsed()) return run_evaluate(evaluate);
+  if (keys_generate->parsed()) return run_keys_generate(keys_alg, keys_out);
+  if (keys_jwks->parsed()) return run_keys_jwks(keys_pem, keys_kid);
   if (sync->parsed()) {
     SyncOptions options;
     if (!config.empty())
@@ -73,6 +97,15 @@ int main(int argc, char** argv) {
     if (given("--require-category")) options.require_category = true;
     if (given("--concurrency")) options.concurrency = flags.concurrency;
     if (given("--page-size")) options.page_size = flags.page_size;
+    if (given("--auth")) options.auth = flags.auth;
+    if (given("--client-id")) options.client_id = flags.client_id;
+    if (given("--private-key")) options.private_key_file = flags.private_key_file;
+    if (given("--kid")) options.kid = flags.kid;
+    if (given("--scope")) options.scope = flags.scope;
+    if (given("--token-url")) options.token_url = flags.token_url;
+    if (given("--client-secret-file")) options.client_secret_file = flags.client_secret_file;
+    if (given("--client-cert")) options.client_certificate_file = flags.client_certificate_file;
+    if (given("--client-key")) options.client_key_file = flags.client_key_file;
     return run_sync(options);
   }
   return exit_usage;

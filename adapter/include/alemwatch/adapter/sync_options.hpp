@@ -33,7 +33,25 @@ struct SyncOptions {
   std::chrono::seconds read_timeout{60};
   int max_retries = 5;
   std::string author_device;             // Device/<id> for DetectedIssue.author
+  // Authorisation (docs/auth.md): "bearer" (a static token), "smart" (client_credentials with a
+  // private_key_jwt assertion), "client-secret" (client_credentials, client_secret_basic), or
+  // empty: "bearer" when a token is given, else none.
+  std::string auth;
+  std::string client_id;
+  std::string private_key_file;
+  std::string kid;
+  std::string scope;
+  std::string token_url;                 // default: discovered from .well-known/smart-configuration
+  std::string client_secret_file;
+  std::string client_certificate_file;   // mutual TLS
+  std::string client_key_file;
 };
+
+// The scopes requested when none are configured: read what the rules need, write DetectedIssues
+// (SMART v1 style; a v2 server takes "system/Observation.rs" and the like, given with --scope).
+inline constexpr const char* default_scope =
+    "system/Patient.read system/Group.read system/Medication.read system/MedicationAdministration.read "
+    "system/Observation.read system/DetectedIssue.read system/DetectedIssue.write";
 
 // Reads a configuration file into `options` (only the keys present). Unknown keys and wrong types
 // are errors naming the key.

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,6 +27,10 @@
 #include "alemwatch/fhir/retry_policy.hpp"
 
 namespace alemwatch::fhir {
+
+namespace auth {
+class AccessTokenSource;
+}
 
 struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout{10'000};
@@ -37,8 +42,9 @@ struct HttpClientOptions {
   std::string client_certificate_file;            // mutual TLS, PEM (optional)
   std::string client_key_file;
   std::string user_agent = "alemwatch";
-  // Called before every attempt; returns the Authorization header value, if any. Never logged.
-  std::function<std::optional<std::string>()> authorization;
+  // Gives the Authorization header of every attempt (never logged). On a 401 the token is
+  // reported refused and the request is sent once more with a fresh one.
+  auth::AccessTokenSource* auth = nullptr;
 };
 
 struct HttpHeader {
@@ -82,6 +88,8 @@ class HttpClient {
   boost::system::result<HttpResponse> send(const HttpRequest& request);
 
   const HttpStats& stats() const { return stats_; }
+  // Why the last authorization_failed error happened (no secret in it).
+  std::string last_auth_error() const;
   const HttpClientOptions& options() const { return options_; }
 
  private:
@@ -89,6 +97,8 @@ class HttpClient {
   explicit HttpClient(HttpClientOptions options);
   HttpClientOptions options_;
   HttpStats stats_;
+  mutable std::mutex auth_error_mutex_;
+  std::string auth_error_;
   std::unique_ptr<Impl> impl_;
 };
 

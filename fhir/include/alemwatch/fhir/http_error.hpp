@@ -16,6 +16,7 @@ enum class HttpError {
   response_too_large,   // the body exceeded the configured limit
   bad_response,         // not valid HTTP
   redirect_refused,     // a redirect we do not follow
+  authorization_failed, // no access token could be obtained
 };
 
 const boost::system::error_category& http_category();
