@@ -40,7 +40,7 @@ fi
 
 # npm ci in each Node tool folder, from its committed package-lock.json. The stamp is written
 # only after npm ci succeeded, so a half-finished install is redone.
-for tool in fhir-validator fhir-server; do
+for tool in fhir-validator fhir-server token-server; do
   dir="$root/tests/tools/$tool"
   stamp="$dir/node_modules/.alemwatch-npm-ci-done"
   if [[ ! -f $stamp || $dir/package-lock.json -nt $stamp || $dir/package.json -nt $stamp ]]; then

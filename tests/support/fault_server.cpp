@@ -174,6 +174,7 @@ struct FaultServer::Impl {
   std::vector<std::weak_ptr<SessionBase>> sessions;
   bool stopping = false;
   unsigned short port = 0;
+  std::string address;  // as it goes in a URL
   std::thread thread;
 
   void do_accept();
@@ -446,7 +447,8 @@ FaultServer::FaultServer(Options options) : impl_(std::make_unique<Impl>()) {
       ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
     }
   }
-  const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), options.port);
+  const tcp::endpoint endpoint(net::ip::make_address(options.address), options.port);
+  i.address = endpoint.address().is_v6() ? "[" + options.address + "]" : options.address;
   i.acceptor.open(endpoint.protocol());
   i.acceptor.set_option(net::socket_base::reuse_address(true));
   i.acceptor.bind(endpoint);
@@ -466,8 +468,8 @@ FaultServer::~FaultServer() {
 unsigned short FaultServer::port() const { return impl_->port; }
 
 std::string FaultServer::url(std::string_view path, std::string_view host) const {
-  return std::string(impl_->tls ? "https://" : "http://") + std::string(host) + ":" + std::to_string(impl_->port) +
-         std::string(path);
+  return std::string(impl_->tls ? "https://" : "http://") + (host.empty() ? impl_->address : std::string(host)) + ":" +
+         std::to_string(impl_->port) + std::string(path);
 }
 
 void FaultServer::enqueue(Reply reply) {

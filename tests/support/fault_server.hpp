@@ -4,8 +4,8 @@
 // requiring a client certificate). It records every request it reads and counts connections, so
 // that tests can check what a client sent and whether it reused its connections.
 //
-// Built on Boost.Beast/Asio: one io_context on its own thread, listening on 127.0.0.1 (port 0 by
-// default: the kernel picks one, see port()). Replies come first from the queue given to
+// Built on Boost.Beast/Asio: one io_context on its own thread, listening on 127.0.0.1 (or ::1), on
+// port 0 by default: the kernel picks one, see port(). Replies come first from the queue given to
 // enqueue(), then from the handler, then a 501. The handler runs on the server's thread, one
 // request at a time: to make the server slow, give the reply a `delay` rather than sleeping.
 //
@@ -91,6 +91,7 @@ class FaultServer {
 
   struct Options {
     unsigned short port = 0;  // 0: any free port
+    std::string address = "127.0.0.1";  // or "::1"
     std::optional<TlsServerConfig> tls;
     Handler handler;  // in place before the first connection is accepted
   };
@@ -103,8 +104,9 @@ class FaultServer {
   FaultServer& operator=(const FaultServer&) = delete;
 
   unsigned short port() const;
-  // "http://127.0.0.1:<port><path>" ("https" in TLS mode; another host name when given).
-  std::string url(std::string_view path = "", std::string_view host = "127.0.0.1") const;
+  // "http://127.0.0.1:<port><path>" ("https" in TLS mode; the address listened on, bracketed when
+  // IPv6, unless another host name is given).
+  std::string url(std::string_view path = "", std::string_view host = {}) const;
 
   void enqueue(Reply reply);
   void set_handler(Handler handler);

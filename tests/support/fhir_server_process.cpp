@@ -13,12 +13,14 @@
 namespace alemwatch::testing {
 
 namespace {
-const std::string server_dir = std::string(ALEMWATCH_SOURCE_DIR) + "/tests/tools/fhir-server";
-}
+std::string tool_dir(const std::string& tool) { return std::string(ALEMWATCH_SOURCE_DIR) + "/tests/tools/" + tool; }
+}  // namespace
 
-bool fhir_server_available() { return std::filesystem::exists(server_dir + "/node_modules"); }
+bool fhir_server_available() { return std::filesystem::exists(tool_dir("fhir-server") + "/node_modules"); }
+bool token_server_available() { return std::filesystem::exists(tool_dir("token-server") + "/node_modules"); }
 
-FhirServerProcess::FhirServerProcess(std::vector<std::string> options) {
+NodeToolProcess::NodeToolProcess(const std::string& tool, std::vector<std::string> options) {
+  const std::string server_dir = tool_dir(tool);
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   pid_ = ::fork();
@@ -43,13 +45,13 @@ FhirServerProcess::FhirServerProcess(std::vector<std::string> options) {
     std::string s(line);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
     const std::string prefix = "listening ";
-    if (s.rfind(prefix, 0) == 0) base_url_ = s.substr(prefix.size());
+    if (s.rfind(prefix, 0) == 0) url_ = s.substr(prefix.size());
   }
   std::fclose(in);
-  if (base_url_.empty()) throw std::runtime_error("the FHIR test server did not start (is node installed? run scripts/install-test-tools.sh)");
+  if (url_.empty()) throw std::runtime_error("tests/tools/" + tool + " did not start (is node installed? run scripts/install-test-tools.sh)");
 }
 
-FhirServerProcess::~FhirServerProcess() {
+NodeToolProcess::~NodeToolProcess() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   for (int i = 0; i < 50; ++i) {

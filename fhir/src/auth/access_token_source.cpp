@@ -68,13 +68,15 @@ std::string ClientCredentialsGrant::form_body() const {
   std::string body = "grant_type=client_credentials";
   if (!settings_.scope.empty()) body += "&scope=" + form_encode(settings_.scope);
   if (settings_.method == ClientCredentialsSettings::Method::private_key_jwt) {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch() + settings_.clock_shift)
+            .count();
     const boost::json::object claims{{"iss", settings_.client_id},
                                      {"sub", settings_.client_id},
                                      {"aud", settings_.token_url},
                                      {"iat", now},
                                      {"exp", now + settings_.assertion_lifetime.count()},
-                                     {"jti", random_jti()}};
+                                     {"jti", settings_.make_jti ? settings_.make_jti() : random_jti()}};
     body += "&client_assertion_type=" + form_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
     body += "&client_assertion=" + settings_.key->sign_jwt(claims);
   }
@@ -103,8 +105,10 @@ boost::system::result<void, std::string> ClientCredentialsGrant::fetch() {
   if (const auto* e = body.get_object().if_contains("expires_in"); e && e->is_number())
     expires_in = std::max<long long>(1, e->to_number<long long>());
   header_ = "Bearer " + std::string(token->get_string());
-  const auto ahead = std::min<long long>(settings_.refresh_ahead.count(), expires_in / 2);
-  refresh_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(expires_in - ahead);
+  // Refresh ahead of expiry: a minute, or half the lifetime of a short-lived token.
+  const std::chrono::milliseconds lifetime(expires_in * 1000);
+  const auto ahead = std::min<std::chrono::milliseconds>(settings_.refresh_ahead, lifetime / 2);
+  refresh_at_ = std::chrono::steady_clock::now() + lifetime - ahead;
   ++tokens_;
   return {};
 }

@@ -12,6 +12,7 @@
 #   patient+1code   Observation?patient=…&code=http://loinc.org|777-3&_count=200
 #   code+since      Observation?code=<all analyte codes>&_lastUpdated=ge<T>&_count=200,
 #                   T = when the last 10% of the patients were loaded
+#   code+since(all) the same with T before the load (every monitored result matches)
 #   code+since(0)   the same with T after the load (an incremental run: nothing new)
 #   MA patient      MedicationAdministration?patient=…&_count=200
 #   MA code+since   MedicationAdministration?code=rxnorm|1594659&_lastUpdated=ge<T>&_count=200
@@ -81,6 +82,7 @@ t2=$(node "$HERE/bench-data.mjs" load "$BASE" "$DATA" --from "$SPLIT") || { fail
 load=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", a + b }')
 echo "load:    $PATIENTS transaction Bundles in $load s ($(awk -v s="$load" -v n="$PATIENTS" 'BEGIN { printf "%.1f", s * 1000 / n }') ms/Bundle)"
 SINCE=$(patient_ts $((SPLIT + 1)))
+SINCE_ALL=$(patient_ts 1)
 # The server's lastUpdated values are strictly increasing and can run ahead of
 # the clock during a fast load: "after the load" is the last write's value + 1 ms.
 curl -sS -o "$TMP/o.json" "$BASE/Observation/bench-$(printf %04d "$PATIENTS")-obs-$OBS"
@@ -126,6 +128,7 @@ timed 'patient' "$OBS" GET "Observation?patient=$PREF&_count=200"
 timed 'patient+code' "$MON" GET "Observation?patient=$PREF&code=$CODES&_count=200"
 timed 'patient+1code' "$P1" GET "Observation?patient=$PREF&code=$(enc 'http://loinc.org|777-3')&_count=200"
 timed 'code+since' $((LATE * MON)) GET "Observation?code=$CODES&_lastUpdated=ge$(enc "$SINCE")&_count=200"
+timed 'code+since(all)' $((PATIENTS * MON)) GET "Observation?code=$CODES&_lastUpdated=ge$(enc "$SINCE_ALL")&_count=200"
 timed 'code+since(0)' 0 GET "Observation?code=$CODES&_lastUpdated=ge$(enc "$AFTER")&_count=200"
 timed 'MA patient' "$MAS" GET "MedicationAdministration?patient=$PREF&_count=200"
 timed 'MA code+since' $((LATE * MAS)) GET "MedicationAdministration?code=$RX&_lastUpdated=ge$(enc "$SINCE")&_count=200"

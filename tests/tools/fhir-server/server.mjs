@@ -808,7 +808,7 @@ class TestRepository extends MemoryRepository {
   // can answer it, a `lookup`: the filter with the fewest candidates drives,
   // the others are checked per candidate (by index membership where they have
   // one, else by their predicate). Without any lookup, every resource is
-  // tested as before.
+  // tested with the predicates, as before.
   matchAll(type, filters) {
     const compiled = filters.map((f) => this.compileFilter(type, f)).filter(Boolean);
     const store = this.store(type);
@@ -832,7 +832,15 @@ class TestRepository extends MemoryRepository {
       return out;
     }
     const tests = compiled.map((c, i) => (lookups[i] ? lookups[i].has : (_id, r) => c.pred(r)));
-    const { ids, unique } = lookups[driver];
+    const { ids, unique, size } = lookups[driver];
+    if (size > store.size / 4) {
+      // Many candidates: a pass in insertion order with the index tests is
+      // cheaper than collecting and sorting them.
+      for (const [id, r] of store) {
+        if (tests.every((t) => t(id, r))) out.push(r);
+      }
+      return out;
+    }
     const seen = unique ? undefined : new Set();
     for (const id of ids()) {
       if (seen) {

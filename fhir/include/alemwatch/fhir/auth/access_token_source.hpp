@@ -6,6 +6,7 @@
 #include <boost/system/result.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -52,6 +53,9 @@ struct ClientCredentialsSettings {
   std::string client_secret;           // client_secret_basic
   std::chrono::seconds refresh_ahead{60};       // refresh this long before expiry
   std::chrono::seconds assertion_lifetime{300}; // SMART: at most five minutes
+  // Seams for tests that make the token endpoint refuse: a fixed jti, a shifted clock.
+  std::function<std::string()> make_jti;        // default: 128 random bits
+  std::chrono::seconds clock_shift{0};
 };
 
 // client_credentials against a token endpoint. One refresh at a time: requests that need a token
