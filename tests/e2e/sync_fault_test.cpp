@@ -22,7 +22,8 @@ class FaultProxy {
  public:
   using Fault = std::function<std::optional<FaultServer::Reply>(const FaultServer::Request&, std::size_t n)>;
 
-  explicit FaultProxy(std::string upstream_base) : upstream_(std::move(upstream_base)) {
+  explicit FaultProxy(std::string upstream_base, std::optional<TlsServerConfig> tls = std::nullopt)
+      : upstream_(std::move(upstream_base)), server_(FaultServer::Options{0, "127.0.0.1", std::move(tls), {}}) {
     fhir::HttpClientOptions options;
     options.retry.max_retries = 0;
     http_ = std::move(*fhir::HttpClient::create(options));
@@ -30,7 +31,7 @@ class FaultProxy {
     server_.set_handler([this](const FaultServer::Request& r) { return handle(r); });
   }
 
-  std::string base() const { return server_.url("/fhir"); }
+  std::string base(std::string_view host = "127.0.0.1") const { return server_.url("/fhir", host); }
   void on(Fault fault) {
     std::lock_guard lock(mutex_);
     fault_ = std::move(fault);
@@ -203,6 +204,59 @@ TEST_F(SyncFaults, AnUnauthorizedServerEndsTheRunWithExitFourAndWritesNothing) {
   EXPECT_NE(run.output.find("HTTP 401"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("token expired"), std::string::npos) << "the OperationOutcome is surfaced";
   EXPECT_TRUE(client->detected_issues().empty());
+}
+
+// TLS: the same sync over https, through a TLS proxy whose certificate the test CA signed.
+class SyncOverTls : public SyncFaults {
+ protected:
+  CommandResult sync_to(const FaultProxy& tls_proxy, const std::string& host, const std::string& extra) {
+    return run_alemwatch("sync --base-url " + tls_proxy.base(host) + " --config " + scratch.file("config.json") +
+                         " --state " + scratch.file("state-" + std::to_string(++runs) + ".db") + " --at " + sync_time +
+                         " " + extra);
+  }
+  int runs = 0;
+};
+
+TEST_F(SyncOverTls, WorksWithTheCaFileThatSignedTheServer) {
+  FaultProxy tls_proxy(server->base_url(), tls_material().server());
+  auto run = sync_to(tls_proxy, "localhost", "--ca-file " + tls_material().ca);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  expect_no_wrong_issue(true);
+}
+
+TEST_F(SyncOverTls, AnUnknownCaIsRefusedWithExitFour) {
+  FaultProxy tls_proxy(server->base_url(), tls_material().server());
+  auto run = sync_to(tls_proxy, "localhost", "--ca-file " + tls_material().other_ca);
+  EXPECT_EQ(run.exit_code, 4) << run.output;
+  EXPECT_NE(run.output.find("certificate verify failed"), std::string::npos) << run.output;
+  auto system_store = sync_to(tls_proxy, "localhost", "");
+  EXPECT_EQ(system_store.exit_code, 4) << "the system's CAs do not know the test CA";
+  EXPECT_TRUE(client->detected_issues().empty());
+}
+
+TEST_F(SyncOverTls, AServerCertificateForAnotherHostNameIsRefusedWithExitFour) {
+  FaultProxy tls_proxy(server->base_url(),
+                       TlsServerConfig{tls_material().other_host_cert, tls_material().other_host_key, {}, false});
+  auto run = sync_to(tls_proxy, "localhost", "--ca-file " + tls_material().ca);
+  EXPECT_EQ(run.exit_code, 4) << run.output;
+  EXPECT_NE(run.output.find("certificate verify failed"), std::string::npos) << run.output;
+  EXPECT_TRUE(client->detected_issues().empty());
+}
+
+TEST_F(SyncOverTls, AServerRequiringAClientCertificateAdmitsOnlyTheOneItsCaSigned) {
+  auto config = tls_material().server();
+  config.client_ca_file = tls_material().ca;
+  FaultProxy mtls(server->base_url(), config);
+  auto without = sync_to(mtls, "localhost", "--ca-file " + tls_material().ca);
+  EXPECT_EQ(without.exit_code, 4) << without.output;
+  auto stranger = sync_to(mtls, "localhost", "--ca-file " + tls_material().ca + " --client-cert " +
+                                                 tls_material().other_client_cert + " --client-key " +
+                                                 tls_material().other_client_key);
+  EXPECT_EQ(stranger.exit_code, 4) << stranger.output;
+  auto with = sync_to(mtls, "localhost", "--ca-file " + tls_material().ca + " --client-cert " + tls_material().client_cert +
+                                             " --client-key " + tls_material().client_key);
+  EXPECT_EQ(with.exit_code, 0) << with.output;
+  expect_no_wrong_issue(true);
 }
 
 TEST_F(SyncFaults, AnUnreachableServerEndsTheRunWithExitFour) {

@@ -164,7 +164,18 @@ TEST(HttpClient, HostHeaderBracketsAnIpv6LiteralAndReachesIt) {
 // so "http://127.0.0.1:<port + 65536>/" reaches the server on <port>, a different service than the
 // one named, with the request and its Authorization header. Expected: bad_url, nothing sent.
 TEST(HttpClient, RefusesAPortOutOfRangeRatherThanConnectingElsewhere) {
-  FaultServer server;
+  // A port low enough that it plus 65536 still has five digits.
+  std::optional<FaultServer> listening;
+  for (unsigned short port = 21'000; port < 21'100 && !listening; ++port) {
+    FaultServer::Options server_options;
+    server_options.port = port;
+    try {
+      listening.emplace(std::move(server_options));
+    } catch (const std::exception&) {
+    }
+  }
+  if (!listening) GTEST_SKIP() << "no free port between 21000 and 21100";
+  auto& server = *listening;
   server.set_handler([](const FaultServer::Request&) { return Reply::ok(); });
   auth::StaticBearerToken token("s3cr3t");
   auto options = fast_options();
@@ -175,10 +186,11 @@ TEST(HttpClient, RefusesAPortOutOfRangeRatherThanConnectingElsewhere) {
   for (const std::string& url : {"http://127.0.0.1:" + wrapped + "/fhir", std::string("http://127.0.0.1:99999/fhir"),
                                 std::string("http://127.0.0.1:8x/fhir"), std::string("http://127.0.0.1:-1/fhir")}) {
     auto response = client->send(get(url));
-    ASSERT_FALSE(response) << url << " was answered";
-    EXPECT_EQ(response.error(), HttpError::bad_url) << url << ": " << response.error().message();
+    EXPECT_FALSE(response) << url << " was answered";
+    if (!response) EXPECT_EQ(response.error(), HttpError::bad_url) << url << ": " << response.error().message();
   }
-  EXPECT_EQ(server.request_count(), 0u) << "the request and its token went to port " << server.port();
+  EXPECT_EQ(server.request_count(), 0u) << "the request went to port " << server.port() << ", with Authorization: "
+                                        << (server.request_count() ? server.requests()[0].header("Authorization") : "");
 }
 
 TEST(HttpClient, SendsAPostBodyAsFhirJsonWithItsLength) {
