@@ -89,7 +89,8 @@ boost::system::result<Endpoint> parse_endpoint(const std::string& url) {
     port = authority.substr(colon + 1);
   }
   if (host.empty()) return make_error_code(HttpError::bad_url);
-  if (!port.empty() && (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos))
+  if (!port.empty() && (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
+                        std::stoi(std::string(port)) == 0 || std::stoi(std::string(port)) > 65535))
     return make_error_code(HttpError::bad_url);
   e.host = std::string(host);
   e.default_port = port.empty() || port == (e.tls ? "443" : "80");

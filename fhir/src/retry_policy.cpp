@@ -55,7 +55,10 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   if (value.empty()) return std::nullopt;
   long long seconds = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec == std::errc::result_out_of_range) seconds = std::numeric_limits<long long>::max();
+  if (ec == std::errc::result_out_of_range) {
+    if (value.front() == '-') return std::nullopt;
+    seconds = std::numeric_limits<long long>::max();
+  }
   if ((ec == std::errc() || ec == std::errc::result_out_of_range) && p == value.data() + value.size()) {
     if (seconds < 0) return std::nullopt;
     // Ten years is as good as forever here (the policy caps the wait); no overflow on the way.

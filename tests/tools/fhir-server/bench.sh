@@ -25,7 +25,8 @@
 # Environment: PATIENTS (1000), OBS (200), MAS (8), RUNS (5),
 #   SERVER_ARGS (extra server.mjs options, e.g. --no-validate),
 #   SERVER (server script, default ./server.mjs next to this file),
-#   KEEP_DATA=DIR (reuse/keep the generated Bundles in DIR).
+#   KEEP_DATA=DIR (generate the Bundles into DIR and reuse them while
+#   PATIENTS/OBS/MAS stay the same; default: a temporary directory).
 # Needs node >= 20.19 and curl. Exit 1 when a load or a check fails.
 
 set -u
@@ -48,11 +49,14 @@ trap cleanup EXIT
 if [ ! -d "$HERE/node_modules/@medplum/fhir-router" ]; then
   (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || { echo "bench: npm ci failed"; exit 1; }
 fi
-[ "$PATIENTS" -ge 1 ] || { echo "bench: PATIENTS must be >= 1"; exit 2; }
+[ "$PATIENTS" -ge 2 ] && [ "$OBS" -ge 1 ] || { echo "bench: PATIENTS must be >= 2 and OBS >= 1"; exit 2; }
 
 DATA=${KEEP_DATA:-$TMP/data}
-if [ -z "${KEEP_DATA:-}" ] || [ ! -e "$DATA/bundle-$(printf %04d "$PATIENTS").json" ]; then
+STAMP="patients=$PATIENTS obs=$OBS mas=$MAS"
+if [ "$(cat "$DATA/params" 2>/dev/null)" != "$STAMP" ]; then
+  rm -f "$DATA"/bundle-*.json
   node "$HERE/bench-data.mjs" gen "$DATA" --patients "$PATIENTS" --obs "$OBS" --mas "$MAS" >"$TMP/gen" || exit 1
+  echo "$STAMP" >"$DATA/params"
 fi
 echo "data:    $PATIENTS patients x ($OBS Observations + $MAS MedicationAdministrations + 1 Patient) = $((PATIENTS * (OBS + MAS + 1))) resources"
 
@@ -75,8 +79,9 @@ patient_ts() { # lastUpdated of Patient/bench-NNNN
 
 # ---------------------------------------------------------------- load
 # The last 10% are loaded separately, to know a _lastUpdated that splits the data.
-SPLIT=$((PATIENTS - PATIENTS / 10))
-[ "$SPLIT" -ge 1 ] || SPLIT=1
+LATE=$((PATIENTS / 10))
+[ "$LATE" -ge 1 ] || LATE=1
+SPLIT=$((PATIENTS - LATE))
 t1=$(node "$HERE/bench-data.mjs" load "$BASE" "$DATA" --to "$SPLIT") || { fail "load"; exit 1; }
 t2=$(node "$HERE/bench-data.mjs" load "$BASE" "$DATA" --from "$SPLIT") || { fail "load"; exit 1; }
 load=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", a + b }')
@@ -100,7 +105,6 @@ RX=$(enc 'http://www.nlm.nih.gov/research/umls/rxnorm|1594659')
 # Expected totals (see bench-data.mjs: 12 codes in turn, the first 8 monitored).
 MON=$(node -e 'let n=0;for(let i=0;i<+process.argv[1];i++)if(i%12<8)n++;console.log(n)' "$OBS")
 P1=$(node -e 'let n=0;for(let i=0;i<+process.argv[1];i++)if(i%12==0)n++;console.log(n)' "$OBS")
-LATE=$((PATIENTS - SPLIT))
 
 # timed NAME EXPECTED-TOTAL METHOD PATH [curl args]
 timed() {
@@ -135,9 +139,9 @@ timed 'MA code+since' $((LATE * MAS)) GET "MedicationAdministration?code=$RX&_la
 
 DI='{"resourceType":"DetectedIssue","status":"final","identifier":[{"system":"urn:alemwatch:signal","value":"bench/x/1"}],"patient":{"reference":"Patient/bench-0001"}}'
 COND="DetectedIssue?identifier=$(enc 'urn:alemwatch:signal|bench/x/1')"
-RUNS=1 timed 'cond. PUT new' - PUT "$COND" -H 'Content-Type: application/fhir+json' --data "$DI"
-timed 'cond. PUT same' - PUT "$COND" -H 'Content-Type: application/fhir+json' --data "$DI"
-timed 'reload bundle' - POST "" -H 'Content-Type: application/fhir+json' --data "@$DATA/bundle-$P.json"
+RUNS=1 timed 'cond. PUT new' - PUT "$COND" -H 'Content-Type: application/fhir+json' --data-binary "$DI"
+timed 'cond. PUT same' - PUT "$COND" -H 'Content-Type: application/fhir+json' --data-binary "$DI"
+timed 'reload bundle' - POST "" -H 'Content-Type: application/fhir+json' --data-binary "@$DATA/bundle-$P.json"
 
 rss=$(awk '/VmRSS/ { printf "%.0f MB", $2 / 1024 }' "/proc/$PID/status" 2>/dev/null)
 [ -n "$rss" ] && echo "rss:     $rss"

@@ -364,8 +364,10 @@ function narrowSearchParamExpressions() {
 // ------------------------------------------------------------- repository
 // Search parameters indexed from the first write of a type on (the searches
 // alemwatch's sync makes). Other token/reference parameters get an index the
-// first time a search on them would otherwise scan the whole type.
+// first time a search on them would otherwise test more than BUILD_INDEX_ABOVE
+// resources with the matcher.
 const EAGER_INDEX_PARAMS = ['patient', 'subject', 'code', 'identifier', 'medication'];
+const BUILD_INDEX_ABOVE = 2000; // candidates
 
 // Index of one token or reference search parameter of one resource type:
 // key -> ids of the current resources whose values give that key. Keys are
@@ -515,15 +517,15 @@ class TestRepository extends MemoryRepository {
         }
       }
     }
-    const ixs = this.indexes.get(type).values();
+    const ixs = this.indexes.get(type);
     const old = store.get(id);
     if (old) {
-      for (const ix of ixs) ix.remove(id, old);
+      for (const ix of ixs.values()) ix.remove(id, old);
     } else {
       this.seqs.get(type).set(id, seq ?? this.nextSeq++);
     }
     store.set(id, resource);
-    for (const ix of this.indexes.get(type).values()) ix.add(id, resource);
+    for (const ix of ixs.values()) ix.add(id, resource);
     if (log) {
       let l = this.writeLog.get(type);
       if (!l) this.writeLog.set(type, (l = { lu: [], ids: [] }));
@@ -814,11 +816,13 @@ class TestRepository extends MemoryRepository {
     const store = this.store(type);
     if (!store || store.size === 0) return [];
     const lookups = compiled.map((c) => c.lookup?.(false));
-    if (!lookups.some(Boolean)) {
-      // No index yet: build one for the first filter that can have one (the
-      // scan costs about what the full scan it saves does).
-      const i = compiled.findIndex((c) => c.lookup);
-      if (i >= 0) lookups[i] = compiled[i].lookup(true);
+    if (Math.min(...lookups.map((l) => l?.size ?? Infinity)) > BUILD_INDEX_ABOVE) {
+      // Many candidates (or none from an index): build the missing indexes of
+      // the filters that can have one. Each costs one pass over the type, about
+      // what this search would spend on the matcher anyway, once.
+      compiled.forEach((c, i) => {
+        if (!lookups[i] && c.lookup) lookups[i] = c.lookup(true);
+      });
     }
     let driver = -1;
     lookups.forEach((l, i) => {
