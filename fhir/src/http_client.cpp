@@ -60,10 +60,13 @@ struct Endpoint {
 boost::system::result<Endpoint> parse_endpoint(const std::string& url) {
   Endpoint e;
   std::string_view rest = url;
-  if (rest.starts_with("https://")) {
+  // Schemes are case-insensitive (RFC 3986 3.1).
+  std::string scheme = std::string(rest.substr(0, rest.find("://") == std::string_view::npos ? 0 : rest.find("://") + 3));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme == "https://") {
     e.tls = true;
     rest.remove_prefix(8);
-  } else if (rest.starts_with("http://")) {
+  } else if (scheme == "http://") {
     rest.remove_prefix(7);
   } else {
     return make_error_code(HttpError::bad_url);

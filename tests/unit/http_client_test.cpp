@@ -160,9 +160,9 @@ TEST(HttpClient, HostHeaderBracketsAnIpv6LiteralAndReachesIt) {
   EXPECT_EQ(server->requests().at(0).target, "/fhir/metadata");
 }
 
-// BUG: a port above 65535 is not refused: the resolver (glibc getaddrinfo) takes it modulo 65536,
-// so "http://127.0.0.1:<port + 65536>/" reaches the server on <port>, a different service than the
-// one named, with the request and its Authorization header. Expected: bad_url, nothing sent.
+// Was a bug: a port above 65535 was not refused, and the resolver (glibc getaddrinfo) takes it modulo
+// 65536, so "http://127.0.0.1:<port + 65536>/" reached the server on <port>, a different service than
+// the one named, with the request and its Authorization header.
 TEST(HttpClient, RefusesAPortOutOfRangeRatherThanConnectingElsewhere) {
   // A port low enough that it plus 65536 still has five digits.
   std::optional<FaultServer> listening;

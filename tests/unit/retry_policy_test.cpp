@@ -185,9 +185,9 @@ TEST(RetryAfter, AnAbsurdlyLargeNumberOfSecondsIsAVeryLongWaitNotAnOverflow) {
   }
 }
 
-// BUG: delta-seconds has no sign and "-5" is nothing, but a negative number too large for a long
-// long ("-99999999999999999999999999") is read as the maximum and becomes a ten-year wait
-// (from_chars reports result_out_of_range for both directions; the sign is not looked at).
+// Was a bug: delta-seconds has no sign and "-5" is nothing, but a negative number too large for a
+// long long ("-99999999999999999999999999") was read as the maximum, a ten-year wait (from_chars
+// reports result_out_of_range in both directions, and the sign was not looked at).
 TEST(RetryAfter, AHugeNegativeNumberIsNothingLikeAnyOtherNegativeNumber) {
   EXPECT_EQ(parse_retry_after("-99999999999999999999999999", system_clock::now()), std::nullopt);
 }

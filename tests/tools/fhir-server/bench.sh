@@ -14,6 +14,8 @@
 #                   T = when the last 10% of the patients were loaded
 #   code+since(all) the same with T before the load (every monitored result matches)
 #   code+since(0)   the same with T after the load (an incremental run: nothing new)
+#   …+cat           patient+code and code+since with &category=laboratory, as sent by
+#                   `alemwatch sync --require-category` (the first one builds its index)
 #   MA patient      MedicationAdministration?patient=…&_count=200
 #   MA code+since   MedicationAdministration?code=rxnorm|1594659&_lastUpdated=ge<T>&_count=200
 #   cond. PUT       PUT DetectedIssue?identifier=… (conditional update: create, then same)
@@ -125,7 +127,7 @@ timed() {
   fi
   printf '%s\n' "${times[@]}" | sort -n | awk -v name="$name" -v n="$RUNS" '
     { t[NR] = $1 * 1000 }
-    END { printf "%-15s median %8.1f ms   min %8.1f ms   max %8.1f ms   (%d runs)\n", name, t[int((n + 1) / 2)], t[1], t[n], n }'
+    END { printf "%-16s median %8.1f ms   min %8.1f ms   max %8.1f ms   (%d runs)\n", name, t[int((n + 1) / 2)], t[1], t[n], n }'
 }
 
 timed 'patient' "$OBS" GET "Observation?patient=$PREF&_count=200"
@@ -134,6 +136,9 @@ timed 'patient+1code' "$P1" GET "Observation?patient=$PREF&code=$(enc 'http://lo
 timed 'code+since' $((LATE * MON)) GET "Observation?code=$CODES&_lastUpdated=ge$(enc "$SINCE")&_count=200"
 timed 'code+since(all)' $((PATIENTS * MON)) GET "Observation?code=$CODES&_lastUpdated=ge$(enc "$SINCE_ALL")&_count=200"
 timed 'code+since(0)' 0 GET "Observation?code=$CODES&_lastUpdated=ge$(enc "$AFTER")&_count=200"
+CAT=$(enc 'http://terminology.hl7.org/CodeSystem/observation-category|laboratory')
+timed 'patient+code+cat' "$MON" GET "Observation?patient=$PREF&code=$CODES&category=$CAT&_count=200"
+timed 'code+since+cat' $((LATE * MON)) GET "Observation?code=$CODES&_lastUpdated=ge$(enc "$SINCE")&category=$CAT&_count=200"
 timed 'MA patient' "$MAS" GET "MedicationAdministration?patient=$PREF&_count=200"
 timed 'MA code+since' $((LATE * MAS)) GET "MedicationAdministration?code=$RX&_lastUpdated=ge$(enc "$SINCE")&_count=200"
 
