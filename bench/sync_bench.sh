@@ -27,14 +27,23 @@ trap cleanup EXIT
 echo "== generating $PATIENTS patients x $OBS Observations (+$MAS infusions each)"
 node "$tools/bench-data.mjs" gen "$work/data" --patients "$PATIENTS" --obs "$OBS" --mas "$MAS" >/dev/null
 
-node "$tools/server.mjs" --port 0 ${SERVER_ARGS:-} >"$work/server.out" 2>"$work/server.err" &
+node "${SERVER:-$tools/server.mjs}" --port 0 ${SERVER_ARGS:-} >"$work/server.out" 2>"$work/server.err" &
 server=$!
 for _ in $(seq 1 300); do grep -q '^listening ' "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 base=$(sed -n 's/^listening //p' "$work/server.out")
 load_seconds=$(node "$tools/bench-data.mjs" load "$base" "$work/data")
 echo "   loaded into $base in ${load_seconds} s"
-# Let the server's lastUpdated clock settle before the watermark is taken.
-sleep 2
+# The test server hands out strictly increasing lastUpdated times (1 ms apart at least), which run
+# ahead of the clock during a fast bulk load: wait until the clock has passed the last one, so that
+# the incremental run sees only what the benchmark changes.
+node -e '
+  (async () => {
+    const r = await fetch(process.argv[1] + "/Observation?_sort=-_lastUpdated&_count=1");
+    const last = Date.parse((await r.json()).entry[0].resource.meta.lastUpdated);
+    const wait = last - Date.now() + 1000;
+    if (wait > 0) { console.log(`   waiting ${(wait / 1000).toFixed(1)} s for the server clock`); await new Promise(f => setTimeout(f, wait)); }
+  })();
+' "$base"
 
 config="$work/config.json"
 echo '{"watermark_overlap_minutes": 0, "concurrency": 4}' >"$config"
