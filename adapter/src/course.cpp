@@ -9,6 +9,8 @@ bool Course::oncology_only() const {
                      [](const auto* a) { return a->product == mappings::Product::oncology; });
 }
 
+std::string Course::anchor() const { return "course-" + fhir::format_utc_date(first); }
+
 std::vector<Course> group_courses(const std::vector<mappings::Administration>& infusions, fhir::Days gap,
                                   fhir::Days acute_window) {
   std::vector<Course> courses;

@@ -7,10 +7,6 @@
 namespace alemwatch::adapter {
 namespace {
 
-bool earlier(const LabResult* a, const LabResult* b) {
-  return a->time != b->time ? a->time < b->time : a->observation_id < b->observation_id;
-}
-
 std::vector<Episode> group_episodes(std::vector<Qualifier> qualifiers, fhir::Days gap) {
   std::sort(qualifiers.begin(), qualifiers.end(),
             [](const Qualifier& a, const Qualifier& b) { return earlier(a.result, b.result); });

@@ -10,10 +10,6 @@ namespace alemwatch::adapter {
 
 using namespace fhir::decimal;
 
-namespace {
-std::string course_anchor(const Course& c) { return "course-" + fhir::format_utc_date(c.first); }
-}  // namespace
-
 void dose_out_of_range_rule(const RuleContext& ctx, Signals& out) {
   const auto& def = ctx.signal("dose-out-of-range");
   const double dose = def.threshold("dose_mg");
@@ -47,7 +43,7 @@ void course_too_long_rule(const RuleContext& ctx, Signals& out) {
         def.threshold(course.number == 1 ? "first_course_max_infusions" : "later_course_max_infusions"));
     if (course.infusions.size() <= max) continue;
     Signal s = ctx.make_signal("course-too-long", &course);
-    s.anchor = course_anchor(course);
+    s.anchor = course.anchor();
     s.identified = fhir::format_utc_datetime(course.first);
     s.severity = Severity::moderate;
     s.detail = "Course " + std::to_string(course.number) + " from " + fhir::format_utc_date(course.first) + " to " +
@@ -66,7 +62,7 @@ void course_interval_short_rule(const RuleContext& ctx, Signals& out) {
     const auto& previous = courses[k - 1];
     if (course.oncology_only() || course.first - previous.last >= minimum) continue;
     Signal s = ctx.make_signal("course-interval-short", &course);
-    s.anchor = course_anchor(course);
+    s.anchor = course.anchor();
     s.identified = fhir::format_utc_datetime(course.first);
     s.severity = Severity::moderate;
     const auto days = std::chrono::floor<fhir::Days>(course.first - previous.last).count();
@@ -90,11 +86,9 @@ void contraindication_hiv_rule(const RuleContext& ctx, Signals& out) {
       for (const auto* p : positives)
         if (p->time < infusion->time) before.push_back(p);
       if (before.empty()) continue;
-      std::sort(before.begin(), before.end(), [](const LabResult* a, const LabResult* b) {
-        return a->time != b->time ? a->time < b->time : a->observation_id < b->observation_id;
-      });
+      std::sort(before.begin(), before.end(), earlier);
       Signal s = ctx.make_signal("contraindication-hiv", &course);
-      s.anchor = course_anchor(course);
+      s.anchor = course.anchor();
       s.identified = fhir::format_utc_datetime(infusion->time);
       s.severity = Severity::high;
       for (const auto* p : before) s.evidence[p->analyte].add_qualifying(p);

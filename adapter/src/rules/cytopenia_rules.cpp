@@ -71,9 +71,7 @@ void pure_red_cell_aplasia_rule(const RuleContext& ctx, Signals& out) {
                                     std::pair{"reticulocytes_absolute", def.threshold("reticulocytes_absolute_below")}})
     for (const auto& r : ctx.series(name))
       if (r.value && r.time <= ctx.at && less(*r.value, limit)) low_retics.push_back(&r);
-  std::sort(low_retics.begin(), low_retics.end(), [](const LabResult* a, const LabResult* b) {
-    return a->time != b->time ? a->time < b->time : a->observation_id < b->observation_id;
-  });
+  std::sort(low_retics.begin(), low_retics.end(), earlier);
   std::vector<Qualifier> qualifiers;
   for_each_outside_acute(ctx, "haemoglobin", [&](const LabResult& r) {
     if (!less(*r.value, hb_below)) return;

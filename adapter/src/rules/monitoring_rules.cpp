@@ -91,7 +91,7 @@ void baseline_missing_rule(const RuleContext& ctx, Signals& out) {
     }
     if (missing.empty()) continue;
     Signal s = ctx.make_signal("baseline-missing", &course);
-    s.anchor = "course-" + fhir::format_utc_date(course.first);
+    s.anchor = course.anchor();
     s.identified = fhir::format_utc_datetime(course.first);
     s.severity = Severity::low;
     s.detail = "Course " + std::to_string(course.number) + " started on " + fhir::format_utc_date(course.first) +

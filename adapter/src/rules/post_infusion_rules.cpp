@@ -100,12 +100,7 @@ std::vector<LimbHit> haemolysis_hits(const RuleContext& ctx, const Course& cours
   return hits;
 }
 
-bool by_time(const LimbHit& a, const LimbHit& b) {
-  return a.result->time != b.result->time ? a.result->time < b.result->time
-                                          : a.result->observation_id < b.result->observation_id;
-}
-
-std::string course_anchor(const Course& c) { return "course-" + fhir::format_utc_date(c.first); }
+bool by_time(const LimbHit& a, const LimbHit& b) { return earlier(a.result, b.result); }
 
 std::string result_text(const RuleContext& ctx, const LabResult& r) {
   return describe_result(r, ctx.mappings.analytes.all()[r.analyte]);
@@ -122,7 +117,7 @@ void post_infusion_tma_rule(const RuleContext& ctx, Signals& out) {
                                             creatinine_hits(ctx, course, criteria, true)};
     if (std::any_of(limbs.begin(), limbs.end(), [](const auto& l) { return l.empty(); })) continue;
     Signal s = ctx.make_signal("post-infusion-tma", &course);
-    s.anchor = course_anchor(course);
+    s.anchor = course.anchor();
     s.severity = Severity::high;
     std::vector<std::string> firsts;
     fhir::Instant completed;
@@ -154,7 +149,7 @@ void acute_kidney_injury_rule(const RuleContext& ctx, Signals& out) {
     std::sort(hits.begin(), hits.end(), by_time);
     const LabResult* baseline = ctx.exposure.baseline(ctx.series("creatinine"), course);
     Signal s = ctx.make_signal("acute-kidney-injury", &course);
-    s.anchor = course_anchor(course);
+    s.anchor = course.anchor();
     s.severity = Severity::moderate;
     for (const auto& h : hits) {
       const bool high = greater_equal(*h.result->value, high_value) ||

@@ -1,6 +1,7 @@
 // A course of alemtuzumab: infusions no more than the course gap apart.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "alemwatch/fhir/instant.hpp"
@@ -16,6 +17,8 @@ struct Course {
   fhir::Instant acute_end;  // last + the acute window
 
   bool oncology_only() const;
+  // The episode anchor of course rules: "course-YYYY-MM-DD", the first infusion's UTC date.
+  std::string anchor() const;
   bool in_acute_window(fhir::Instant t) const { return first <= t && t <= acute_end; }
 };
 

@@ -16,6 +16,11 @@ using mappings::LabResult;
 // One analyte's results for one patient, in time order (ties by Observation id).
 using LabSeries = std::vector<LabResult>;
 
+// The order of results everywhere: by time, ties by Observation id.
+inline bool earlier(const LabResult* a, const LabResult* b) {
+  return a->time != b->time ? a->time < b->time : a->observation_id < b->observation_id;
+}
+
 struct PatientRecord {
   std::string id;
   std::vector<Administration> infusions;  // exposures only, in time order (ties by id)
