@@ -140,7 +140,6 @@ class SyncRun {
     const int n = std::max(1, std::min<int>(o_.concurrency, static_cast<int>(queue.size())));
     for (int i = 0; i < n; ++i) workers.emplace_back(worker);
     for (auto& w : workers) w.join();
-    fetched_ = patients;
   }
 
   // Caller holds the fetch mutex: the evaluation and the state file take one writer at a time.
@@ -199,7 +198,6 @@ class SyncRun {
 
   int finish(int code, const PushCounts& counts) {
     last_counts_ = counts;
-    exit_code_ = code;
     return code;
   }
 
@@ -219,11 +217,9 @@ class SyncRun {
   RunSummary summary_;
   Evaluation evaluation_;
   SyncTally tally_;
-  std::set<std::string> fetched_;
   std::set<std::string> failed_;
   bool full_ = false;
   PushCounts last_counts_;
-  int exit_code_ = 0;
 };
 
 std::string SyncRun::sync_text(const PushCounts& c) const {
