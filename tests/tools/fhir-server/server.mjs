@@ -370,7 +370,8 @@ const EAGER_INDEX_PARAMS = ['patient', 'subject', 'code', 'identifier', 'medicat
 const BUILD_INDEX_ABOVE = 2000; // candidates
 
 // Index of one token or reference search parameter of one resource type:
-// key -> ids of the current resources whose values give that key. Keys are
+// key -> entries (see setCurrent) of the current resources whose values give
+// that key. Keys are
 // derived from exactly what the matcher compares (see tokenKeys and
 // TestRepository.referenceKeys), so a lookup gives exactly the resources the
 // matcher accepts. Resources whose values cannot be keyed (evaluation error,
@@ -392,27 +393,27 @@ class ParamIndex {
     }
   }
 
-  add(id, r) {
-    const keys = this.keys(r);
+  add(e) {
+    const keys = this.keys(e.r);
     if (!keys) {
-      this.odd.add(id);
+      this.odd.add(e);
       return;
     }
     for (const k of keys) {
       let b = this.buckets.get(k);
       if (!b) this.buckets.set(k, (b = new Set()));
-      b.add(id);
+      b.add(e);
     }
   }
 
-  // r is the object that was added (stored resources are never mutated, so
-  // the keys come out the same).
-  remove(id, r) {
-    if (this.odd.delete(id)) return;
+  // r is the resource e held when it was added (stored resources are never
+  // mutated, so the keys come out the same).
+  remove(e, r) {
+    if (this.odd.delete(e)) return;
     for (const k of this.keys(r) ?? []) {
       const b = this.buckets.get(k);
       if (b) {
-        b.delete(id);
+        b.delete(e);
         if (b.size === 0) this.buckets.delete(k);
       }
     }
@@ -450,11 +451,17 @@ function tokenQueryKey(fv) {
   return 'sv:' + JSON.stringify([system, value]);
 }
 
-// A candidate source for one search filter: `size` (an upper bound), `ids()`
-// (each matching id at least once, in any order; exactly once if `unique`)
-// and `has(id, r)` (exactly whether the filter matches r).
+// A candidate source for one search filter: `size` (an upper bound),
+// `entries()` (each matching entry at least once, in any order; exactly once
+// if `unique`), `confirm(e)` (whether a candidate from entries() matches) and
+// `has(e)` (whether any entry matches).
+// Resources of entries, in insertion order.
+function inInsertionOrder(entries) {
+  return entries.sort((a, b) => a.seq - b.seq).map((e) => e.r);
+}
+
 function emptyLookup() {
-  return { size: 0, unique: true, ids: () => [], has: () => false };
+  return { size: 0, unique: true, entries: () => [], confirm: () => false, has: () => false };
 }
 
 class TestRepository extends MemoryRepository {
@@ -471,10 +478,10 @@ class TestRepository extends MemoryRepository {
   }
 
   resetIndexes() {
-    this.seqs = new Map(); // type -> Map id -> insertion number (the order of this.resources.get(type))
+    this.entries = new Map(); // type -> Map id -> entry of the current resource (see setCurrent)
     this.nextSeq = 0;
     this.indexes = new Map(); // type -> Map search parameter code -> ParamIndex
-    this.writeLog = new Map(); // type -> { lu: [lastUpdated], ids: [id] } of every write, in order
+    this.writeLog = new Map(); // type -> { lu: [lastUpdated], entries: [entry] } of every write, in order
   }
 
   clear() {
@@ -499,15 +506,17 @@ class TestRepository extends MemoryRepository {
   }
 
   // Makes `resource` the current version of type/id and keeps the indexes in
-  // step. A new id goes to the end of the insertion order (like a Map), an
-  // existing one keeps its place. `seq` restores a rolled-back insertion number;
-  // `log` records the write for _lastUpdated searches.
-  setCurrent(type, id, resource, { seq, log }) {
+  // step. Each current resource has an entry { id, seq, r }: seq is its place
+  // in the insertion order (a new id goes to the end, like in a Map; an
+  // update keeps its place), r the current version (undefined once deleted).
+  // Indexes and the write log hold entries. `entry` puts back a rolled-back
+  // one; `log` records the write for _lastUpdated searches.
+  setCurrent(type, id, resource, { entry, log }) {
     let store = this.resources.get(type);
     if (!store) {
       store = new Map();
       this.resources.set(type, store);
-      this.seqs.set(type, new Map());
+      this.entries.set(type, new Map());
       const ixs = this.indexes.get(type) ?? new Map();
       this.indexes.set(type, ixs);
       for (const code of EAGER_INDEX_PARAMS) {
@@ -518,47 +527,49 @@ class TestRepository extends MemoryRepository {
       }
     }
     const ixs = this.indexes.get(type);
-    const old = store.get(id);
-    if (old) {
-      for (const ix of ixs.values()) ix.remove(id, old);
+    const entries = this.entries.get(type);
+    let e = entries.get(id);
+    if (e) {
+      for (const ix of ixs.values()) ix.remove(e, e.r);
     } else {
-      this.seqs.get(type).set(id, seq ?? this.nextSeq++);
+      e = entry ?? { id, seq: this.nextSeq++, r: undefined };
+      entries.set(id, e);
     }
+    e.r = resource;
     store.set(id, resource);
-    for (const ix of ixs.values()) ix.add(id, resource);
+    for (const ix of ixs.values()) ix.add(e);
     if (log) {
       let l = this.writeLog.get(type);
-      if (!l) this.writeLog.set(type, (l = { lu: [], ids: [] }));
+      if (!l) this.writeLog.set(type, (l = { lu: [], entries: [] }));
       l.lu.push(resource.meta.lastUpdated);
-      l.ids.push(id);
+      l.entries.push(e);
       if (this.txDepth === 0) this.compactLog(type);
     }
   }
 
   removeCurrent(type, id) {
-    const store = this.resources.get(type);
-    const old = store?.get(id);
-    if (!old) return;
-    for (const ix of this.indexes.get(type).values()) ix.remove(id, old);
-    store.delete(id);
-    this.seqs.get(type).delete(id);
+    const e = this.entries.get(type)?.get(id);
+    if (!e) return;
+    for (const ix of this.indexes.get(type).values()) ix.remove(e, e.r);
+    this.resources.get(type).delete(id);
+    this.entries.get(type).delete(id);
+    e.r = undefined;
   }
 
   // Drops the log entries of versions that are no longer current, once they
   // are the majority (never inside a transaction: a rollback needs them).
   compactLog(type) {
     const l = this.writeLog.get(type);
-    const store = this.resources.get(type);
-    if (!l || l.lu.length <= 2 * (store?.size ?? 0) + 1024) return;
+    if (!l || l.lu.length <= 2 * this.count(type) + 1024) return;
     const lu = [];
-    const ids = [];
+    const entries = [];
     for (let i = 0; i < l.lu.length; i++) {
-      if (store?.get(l.ids[i])?.meta.lastUpdated === l.lu[i]) {
+      if (l.entries[i].r?.meta.lastUpdated === l.lu[i]) {
         lu.push(l.lu[i]);
-        ids.push(l.ids[i]);
+        entries.push(l.entries[i]);
       }
     }
-    this.writeLog.set(type, { lu, ids });
+    this.writeLog.set(type, { lu, entries });
   }
 
   // Before the first change of type/id in a transaction: remember its state.
@@ -569,7 +580,7 @@ class TestRepository extends MemoryRepository {
       type,
       id,
       resource: this.resources.get(type)?.get(id),
-      seq: this.seqs.get(type)?.get(id),
+      entry: this.entries.get(type)?.get(id),
       histLen: hist ? hist.length : -1,
       version: this.versions.get(key),
       tomb: this.tombstones.has(key),
@@ -749,8 +760,12 @@ class TestRepository extends MemoryRepository {
       const { type, id } = s;
       const key = `${type}/${id}`;
       if (s.resource) {
-        if (!this.resources.get(type)?.has(id)) reinserted.add(type);
-        this.setCurrent(type, id, s.resource, { seq: s.seq, log: false });
+        if (this.entries.get(type)?.get(id) !== s.entry) {
+          // deleted (and maybe created again) in the transaction
+          this.removeCurrent(type, id);
+          reinserted.add(type);
+        }
+        this.setCurrent(type, id, s.resource, { entry: s.entry, log: false });
       } else {
         this.removeCurrent(type, id);
       }
@@ -767,16 +782,15 @@ class TestRepository extends MemoryRepository {
     for (const [type, l] of this.writeLog) {
       const n = logLengths.get(type) ?? 0;
       l.lu.length = n;
-      l.ids.length = n;
+      l.entries.length = n;
     }
     // A resource deleted in the transaction came back at the end of its Map:
     // put the Map back in insertion order.
     for (const type of reinserted) {
       const store = this.resources.get(type);
-      const seqs = this.seqs.get(type);
-      const entries = [...store].sort((a, b) => seqs.get(a[0]) - seqs.get(b[0]));
+      const entries = [...this.entries.get(type).values()].sort((a, b) => a.seq - b.seq);
       store.clear();
-      for (const [id, r] of entries) store.set(id, r);
+      for (const e of entries) store.set(e.id, e.r);
     }
   }
 
@@ -835,34 +849,32 @@ class TestRepository extends MemoryRepository {
       }
       return out;
     }
-    const tests = compiled.map((c, i) => (lookups[i] ? lookups[i].has : (_id, r) => c.pred(r)));
-    const { ids, unique, size } = lookups[driver];
-    if (size > store.size / 4) {
-      // Many candidates: a pass in insertion order with the index tests is
-      // cheaper than collecting and sorting them.
-      for (const [id, r] of store) {
-        if (tests.every((t) => t(id, r))) out.push(r);
+    // The driver's own candidates only need `confirm`.
+    const tests = compiled.map((c, i) =>
+      i === driver ? lookups[i].confirm : lookups[i] ? lookups[i].has : (e) => c.pred(e.r)
+    );
+    const { entries, unique, size } = lookups[driver];
+    if (size > 4096) {
+      // Many candidates: put each match at its insertion number instead of
+      // sorting (a candidate seen before is found there too).
+      const slots = new Array(this.nextSeq);
+      for (const e of entries()) {
+        if (slots[e.seq] !== undefined) continue;
+        slots[e.seq] = e.r && tests.every((t) => t(e)) ? e.r : null;
       }
+      for (const r of slots) if (r) out.push(r);
       return out;
     }
     const seen = unique ? undefined : new Set();
-    for (const id of ids()) {
+    const found = [];
+    for (const e of entries()) {
       if (seen) {
-        if (seen.has(id)) continue;
-        seen.add(id);
+        if (seen.has(e)) continue;
+        seen.add(e);
       }
-      const r = store.get(id);
-      if (r && tests.every((t) => t(id, r))) out.push(r);
+      if (e.r && tests.every((t) => t(e))) found.push(e);
     }
-    return this.inInsertionOrder(type, out);
-  }
-
-  inInsertionOrder(type, list) {
-    const seqs = this.seqs.get(type);
-    return list
-      .map((r) => [seqs.get(r.id), r])
-      .sort((a, b) => a[0] - b[0])
-      .map((x) => x[1]);
+    return inInsertionOrder(found);
   }
 
   // The index of type's search parameter `code`; built (one pass over the
@@ -873,7 +885,7 @@ class TestRepository extends MemoryRepository {
     let ix = ixs.get(code);
     if (!ix && build) {
       ix = new ParamIndex(this, searchParam(type, code));
-      for (const [id, r] of this.store(type) ?? []) ix.add(id, r);
+      for (const e of this.entries.get(type)?.values() ?? []) ix.add(e);
       ixs.set(code, ix);
     }
     return ix;
@@ -895,11 +907,12 @@ class TestRepository extends MemoryRepository {
     return {
       size,
       unique: buckets.length + (odd.size ? 1 : 0) <= 1,
-      *ids() {
+      *entries() {
         for (const b of buckets) yield* b;
         yield* odd;
       },
-      has: (id, r) => (odd.has(id) ? pred(r) : buckets.some((b) => b.has(id))),
+      confirm: (e) => !odd.has(e) || pred(e.r),
+      has: (e) => (odd.has(e) ? pred(e.r) : buckets.some((b) => b.has(e))),
     };
   }
 
@@ -973,17 +986,17 @@ class TestRepository extends MemoryRepository {
       lo = first((lu) => lu > start);
       hi = Math.max(lo, first((lu) => lu >= end));
     }
-    const store = this.store(type);
     return {
       size: hi - lo,
       unique: true,
-      *ids() {
+      *entries() {
         for (let i = lo; i < hi; i++) {
-          const id = l.ids[i];
-          if (store?.get(id)?.meta.lastUpdated === l.lu[i]) yield id;
+          const e = l.entries[i];
+          if (e.r?.meta.lastUpdated === l.lu[i]) yield e;
         }
       },
-      has: (_id, r) => test(r.meta.lastUpdated),
+      confirm: () => true,
+      has: (e) => test(e.r.meta.lastUpdated),
     };
   }
 
@@ -1219,8 +1232,8 @@ class TestRepository extends MemoryRepository {
       const store = this.store(inc.resourceType);
       if (!store?.size || !wanted.size) continue;
       const lookup = this.indexLookup(inc.resourceType, inc.searchParam, [...wanted].map((x) => 'r:' + x), pred)(true);
-      const found = [...new Set(lookup.ids())].map((id) => store.get(id)).filter((r) => r && lookup.has(r.id, r));
-      for (const r of this.inInsertionOrder(inc.resourceType, found)) add(r);
+      const found = [...new Set(lookup.entries())].filter((e) => e.r && lookup.confirm(e));
+      for (const r of inInsertionOrder(found)) add(r);
     }
     return out;
   }
