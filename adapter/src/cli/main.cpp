@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   SyncOptions flags;
   std::string config;
   auto* sync = app.add_subcommand("sync", "Pull from a FHIR server, evaluate, and push DetectedIssues (docs/sync.md)");
-  sync->add_option("--config", config, "JSON configuration file (docs/config.md); flags override it");
+  sync->add_option("--config", config, "JSON configuration file (docs/sync.md, Configuration file); flags override it");
   sync->add_option("--base-url", flags.base_url, "FHIR base URL to read from");
   sync->add_option("--push-base-url", flags.push_base_url, "FHIR base URL DetectedIssues are written to (default: --base-url)");
   sync->add_option("--state", flags.state_file, "SQLite state file (default: ./alemwatch.db)");
