@@ -17,6 +17,12 @@ std::string id_of(const boost::json::object& r) {
   const auto* s = r.if_contains("id");
   return s && s->is_string() ? std::string(s->get_string()) : std::string();
 }
+bool is_status(const fhir::FhirError& e, std::initializer_list<unsigned> statuses) {
+  if (e.kind != fhir::FhirError::Kind::status) return false;
+  for (unsigned s : statuses)
+    if (e.status == s) return true;
+  return false;
+}
 std::string now_utc() { return fhir::format_utc_datetime(fhir::Instant(std::chrono::floor<fhir::Milliseconds>(std::chrono::system_clock::now()))); }
 }  // namespace
 
@@ -136,8 +142,7 @@ void DetectedIssuePush::create(const boost::json::object& resource, const std::s
   fhir::FhirResult<fhir::FhirResponse> written = fhir::FhirError{};
   if (conditional_update_) {
     written = target_.conditional_update("DetectedIssue", identifier_query(identifier), resource);
-    if (!written && written.error().kind == fhir::FhirError::Kind::status &&
-        (written.error().status == 400 || written.error().status == 405 || written.error().status == 501)) {
+    if (!written && is_status(written.error(), {400, 405, 501})) {
       conditional_update_ = false;  // not supported here: search, then create
     }
   }
@@ -155,10 +160,9 @@ void DetectedIssuePush::update(const boost::json::object& resource, const Writte
   if (!written) {
     const auto& e = written.error();
     state_.record(record);  // the write did not happen: back to what was confirmed
-    if (e.kind == fhir::FhirError::Kind::status && (e.status == 409 || e.status == 412))
+    if (is_status(e, {409, 412}))
       return leave_alone(record.identifier, "changed on the server since alemwatch wrote version " + record.version_id);
-    if (e.kind == fhir::FhirError::Kind::status && (e.status == 404 || e.status == 410))
-      return leave_alone(record.identifier, "deleted on the server");
+    if (is_status(e, {404, 410})) return leave_alone(record.identifier, "deleted on the server");
     return fail(record.identifier, e);
   }
   confirm(record.identifier, *written, hash, status_of(resource));
@@ -174,8 +178,7 @@ void DetectedIssuePush::retire_one(const WrittenIssue& record, const Retirement&
   auto current = target_.read("DetectedIssue", record.resource_id);
   if (!current) {
     const auto& e = current.error();
-    if (e.kind == fhir::FhirError::Kind::status && (e.status == 404 || e.status == 410))
-      return leave_alone(record.identifier, "deleted on the server");
+    if (is_status(e, {404, 410})) return leave_alone(record.identifier, "deleted on the server");
     return fail(record.identifier, e);
   }
   if (fhir::content_hash(current->resource) != record.content_hash)
@@ -199,7 +202,7 @@ void DetectedIssuePush::retire_one(const WrittenIssue& record, const Retirement&
   auto written = target_.update("DetectedIssue", record.resource_id, body, record.version_id);
   if (!written) {
     const auto& e = written.error();
-    if (e.kind == fhir::FhirError::Kind::status && (e.status == 409 || e.status == 412)) {
+    if (is_status(e, {409, 412})) {
       state_.record(record);
       return leave_alone(record.identifier, "changed on the server since alemwatch wrote version " + record.version_id);
     }

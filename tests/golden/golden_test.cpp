@@ -59,11 +59,8 @@ void expect_same_issues(const std::vector<boost::json::value>& actual, const std
 class SampleGolden : public ::testing::TestWithParam<fs::path> {};
 
 TEST_P(SampleGolden, LibraryMatchesExpectedIssues) {
-  static const auto mappings =
-      alemwatch::mappings::load_mappings(ALEMWATCH_SOURCE_MAPPINGS, alemwatch::adapter::rule_requirements());
-  ASSERT_TRUE(mappings) << mappings.error().describe();
   alemwatch::adapter::RunSummary summary;
-  alemwatch::adapter::Evaluation evaluation(**mappings, summary);
+  alemwatch::adapter::Evaluation evaluation(alemwatch::testing::shipped_mappings(), summary);
   alemwatch::fhir::ResourceReader reader(summary);
   reader.read(GetParam() / "bundle.json", [&](const auto& input) { evaluation.add(input); });
   const auto issues = evaluation.finish(*alemwatch::fhir::parse_fhir_datetime(evaluation_time), {});

@@ -10,15 +10,12 @@
 #include "alemwatch/fhir/resource_reader.hpp"
 
 namespace alemwatch::testing {
-namespace {
 
 const mappings::Mappings& shipped_mappings() {
   static const auto loaded = mappings::load_mappings(ALEMWATCH_SOURCE_MAPPINGS, adapter::rule_requirements());
   if (!loaded) throw std::runtime_error(loaded.error().describe());
   return **loaded;
 }
-
-}  // namespace
 
 void record_produced(const std::vector<boost::json::object>& issues) {
   const char* file = std::getenv("ALEMWATCH_ISSUE_DUMP");
@@ -154,6 +151,19 @@ std::string identifier(const boost::json::object& issue) {
 }
 
 std::string severity(const boost::json::object& issue) { return std::string(issue.at("severity").as_string()); }
+
+std::vector<std::string> identifiers(const std::vector<boost::json::object>& issues) {
+  std::vector<std::string> out;
+  for (const auto& i : issues) out.push_back(identifier(i));
+  return out;
+}
+
+std::string identified(const boost::json::object& issue) {
+  const auto* t = issue.if_contains("identifiedDateTime");
+  return t ? std::string(t->as_string()) : std::string();
+}
+
+std::string detail(const boost::json::object& issue) { return std::string(issue.at("detail").as_string()); }
 
 std::vector<std::string> evidence_references(const boost::json::object& issue) {
   std::vector<std::string> out;

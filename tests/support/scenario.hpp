@@ -14,6 +14,7 @@
 
 #include "alemwatch/adapter/run_summary.hpp"
 #include "alemwatch/fhir/detected_issue.hpp"
+#include "alemwatch/mappings/mappings.hpp"
 
 namespace alemwatch::testing {
 
@@ -85,6 +86,9 @@ class Scenario {
   int counter_ = 0;
 };
 
+// The mapping data shipped in mappings/data, loaded once.
+const mappings::Mappings& shipped_mappings();
+
 // Appends DetectedIssues to the file named by ALEMWATCH_ISSUE_DUMP, when set, for the validator.
 void record_produced(const std::vector<boost::json::object>& issues);
 void record_produced(const std::vector<fhir::DetectedIssue>& issues);
@@ -93,6 +97,10 @@ void record_produced(const std::vector<fhir::DetectedIssue>& issues);
 std::vector<boost::json::object> with_code(const std::vector<boost::json::object>& issues, const std::string& code);
 std::string identifier(const boost::json::object& issue);
 std::string severity(const boost::json::object& issue);
+std::vector<std::string> identifiers(const std::vector<boost::json::object>& issues);
+// identifiedDateTime, or empty.
+std::string identified(const boost::json::object& issue);
+std::string detail(const boost::json::object& issue);
 // Every reference in evidence[].detail, in order.
 std::vector<std::string> evidence_references(const boost::json::object& issue);
 // The usual UCUM unit of a test LOINC code.

@@ -22,11 +22,6 @@ namespace fs = std::filesystem;
 
 const fs::path corpus = fs::path(ALEMWATCH_SOURCE_DIR) / "tests" / "data" / "bad";
 
-const mappings::Mappings& shipped() {
-  static const auto m = mappings::load_mappings(ALEMWATCH_SOURCE_MAPPINGS, adapter::rule_requirements());
-  return **m;
-}
-
 struct CorpusRun {
   adapter::RunSummary summary;
   std::size_t issues = 0;
@@ -49,7 +44,7 @@ struct CorpusRun {
 
 std::unique_ptr<CorpusRun> evaluate(const fs::path& file) {
   auto run = std::make_unique<CorpusRun>();
-  adapter::Evaluation evaluation(shipped(), run->summary);
+  adapter::Evaluation evaluation(testing::shipped_mappings(), run->summary);
   fhir::ResourceReader reader(run->summary);
   reader.read(file, [&](const auto& input) { evaluation.add(input); });
   run->summary.reading = reader.stats();

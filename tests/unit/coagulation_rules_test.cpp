@@ -13,13 +13,6 @@ namespace {
 constexpr const char* at = "2025-06-01T00:00:00Z";
 constexpr const char* when = "2024-06-01T08:00:00Z";
 
-std::string identified(const boost::json::object& issue) {
-  const auto* t = issue.if_contains("identifiedDateTime");
-  return t ? std::string(t->as_string()) : std::string();
-}
-
-std::string detail(const boost::json::object& issue) { return std::string(issue.at("detail").as_string()); }
-
 Scenario patient() {
   Scenario s;
   s.course("2024-01-08", 5);

@@ -13,19 +13,6 @@ namespace {
 constexpr const char* rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
 constexpr const char* at = "2026-06-01T00:00:00Z";
 
-std::string identified(const boost::json::object& issue) {
-  const auto* t = issue.if_contains("identifiedDateTime");
-  return t ? std::string(t->as_string()) : std::string();
-}
-
-std::vector<std::string> identifiers(const std::vector<boost::json::object>& issues) {
-  std::vector<std::string> out;
-  for (const auto& i : issues) out.push_back(identifier(i));
-  return out;
-}
-
-std::string detail(const boost::json::object& issue) { return std::string(issue.at("detail").as_string()); }
-
 bool has_category(const boost::json::object& issue, const std::string& code) {
   for (const auto& c : issue.at("code").at("coding").as_array())
     if (c.at("system").as_string() == "http://terminology.hl7.org/CodeSystem/v3-ActCode" && c.at("code").as_string() == code)

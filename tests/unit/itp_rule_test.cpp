@@ -47,19 +47,6 @@ TEST(ItpRule, PlateletsJustBelowOneHundredAreModerate) {
 // ---------------------------------------------------------------------------------------------
 // Helpers for the tests below.
 
-std::string identified(const boost::json::object& issue) {
-  const auto* t = issue.if_contains("identifiedDateTime");
-  return t ? std::string(t->as_string()) : std::string();
-}
-
-std::vector<std::string> identifiers(const std::vector<boost::json::object>& issues) {
-  std::vector<std::string> out;
-  for (const auto& i : issues) out.push_back(identifier(i));
-  return out;
-}
-
-std::string detail(const boost::json::object& issue) { return std::string(issue.at("detail").as_string()); }
-
 // Course 1 (2024-01-08 to 2024-01-12, 09:00Z) with a platelet baseline of `baseline` on
 // 2023-12-20 and no other results: the acute window ends 2024-01-26T09:00Z and the monitoring
 // window 2028-01-12T09:00Z.

@@ -15,17 +15,6 @@ constexpr const char* rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
 constexpr const char* at = "2025-06-01T00:00:00Z";
 constexpr const char* when = "2024-06-01T08:00:00Z";
 
-std::string identified(const boost::json::object& issue) {
-  const auto* t = issue.if_contains("identifiedDateTime");
-  return t ? std::string(t->as_string()) : std::string();
-}
-
-std::vector<std::string> identifiers(const std::vector<boost::json::object>& issues) {
-  std::vector<std::string> out;
-  for (const auto& i : issues) out.push_back(identifier(i));
-  return out;
-}
-
 // The problem reported for resource `id` at `path`, if any.
 const fhir::DataProblem* problem(const Scenario& s, const std::string& id, const std::string& path) {
   for (const auto& p : s.summary().problems())

@@ -11,13 +11,6 @@ namespace {
 
 // Course 1: 2024-01-08 to 2024-01-12 at 09:00Z; monitoring window to 2028-01-12T09:00Z.
 
-std::string identified(const boost::json::object& issue) {
-  const auto* t = issue.if_contains("identifiedDateTime");
-  return t ? std::string(t->as_string()) : std::string();
-}
-
-std::string detail(const boost::json::object& issue) { return std::string(issue.at("detail").as_string()); }
-
 bool has_category(const boost::json::object& issue, const std::string& code) {
   for (const auto& c : issue.at("code").at("coding").as_array())
     if (c.at("system").as_string() == "http://terminology.hl7.org/CodeSystem/v3-ActCode" && c.at("code").as_string() == code)

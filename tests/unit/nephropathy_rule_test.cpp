@@ -13,13 +13,6 @@ namespace {
 constexpr const char* at = "2026-11-01T00:00:00Z";
 constexpr const char* when = "2025-03-05T08:00:00Z";  // no routine result that day
 
-std::string identified(const boost::json::object& issue) {
-  const auto* t = issue.if_contains("identifiedDateTime");
-  return t ? std::string(t->as_string()) : std::string();
-}
-
-std::string detail(const boost::json::object& issue) { return std::string(issue.at("detail").as_string()); }
-
 bool has_snomed(const boost::json::object& issue, const std::string& code) {
   for (const auto& c : issue.at("code").at("coding").as_array())
     if (c.at("system").as_string() == "http://snomed.info/sct" && c.at("code").as_string() == code) return true;

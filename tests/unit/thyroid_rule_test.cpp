@@ -13,19 +13,12 @@ namespace {
 constexpr const char* at = "2026-11-01T00:00:00Z";
 constexpr const char* when = "2025-03-05T08:00:00Z";  // no routine result that day
 
-std::string identified(const boost::json::object& issue) {
-  const auto* t = issue.if_contains("identifiedDateTime");
-  return t ? std::string(t->as_string()) : std::string();
-}
-
 std::vector<std::string> snomed_codes(const boost::json::object& issue) {
   std::vector<std::string> out;
   for (const auto& c : issue.at("code").at("coding").as_array())
     if (c.at("system").as_string() == "http://snomed.info/sct") out.emplace_back(c.at("code").as_string());
   return out;
 }
-
-std::string detail(const boost::json::object& issue) { return std::string(issue.at("detail").as_string()); }
 
 bool reported(const Scenario& s, const std::string& id, const std::string& path) {
   for (const auto& p : s.summary().problems())
