@@ -12,8 +12,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <cctype>
+#include <charconv>
 #include <map>
 #include <mutex>
 #include <semaphore>
@@ -131,6 +134,16 @@ error_code classify(error_code ec) {
   return ec;
 }
 
+// Where a streamed response body goes: told the status and headers first, then given the body
+// in pieces, then told it is complete. An error from any of them ends the exchange.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual error_code head(const HttpResponse& response) = 0;
+  virtual error_code data(const char* bytes, std::size_t n) = 0;
+  virtual error_code end() = 0;
+};
+
 // One keep-alive connection, plain or TLS, with its own io_context so that a thread can drive
 // it synchronously while every operation still has a deadline.
 class Connection {
@@ -167,17 +180,12 @@ class Connection {
 
   // Writes the request and reads the response. On a transport error the connection is unusable.
   error_code exchange(http::request<http::string_body>& req, HttpResponse& out, const HttpClientOptions& options) {
-    auto& layer = lowest();
-    layer.expires_after(options.read_timeout);
-    error_code ec = tls_ ? run(ioc_, [&](auto h) { http::async_write(*tls_, req, h); })
-                         : run(ioc_, [&](auto h) { http::async_write(*plain_, req, h); });
-    if (ec) return classify(ec);
+    if (auto ec = write(req, options)) return ec;
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.max_response_bytes);
     parser.header_limit(64 * 1024);
-    layer.expires_after(options.read_timeout);
-    ec = tls_ ? run(ioc_, [&](auto h) { http::async_read(*tls_, buffer_, parser, h); })
-              : run(ioc_, [&](auto h) { http::async_read(*plain_, buffer_, parser, h); });
+    lowest().expires_after(options.read_timeout);
+    error_code ec = read(parser, false);
     received_any_ = parser.got_some() || buffer_.size() > 0;
     if (ec) return classify(ec);
     auto res = parser.release();
@@ -185,6 +193,40 @@ class Connection {
     for (const auto& f : res) out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
     out.body = std::move(res.body());
     keep_alive_ = res.keep_alive();
+    return {};
+  }
+
+  // Like exchange(), but hands the body to `sink` in pieces as it arrives, without a size limit.
+  // The read timeout applies to each piece, not to the whole body, so that a long transfer that
+  // keeps moving is not cut off.
+  error_code exchange_streamed(http::request<http::string_body>& req, HttpResponse& out,
+                               const HttpClientOptions& options, BodySink& sink) {
+    if (auto ec = write(req, options)) return ec;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(boost::none);
+    parser.header_limit(64 * 1024);
+    lowest().expires_after(options.read_timeout);
+    error_code ec = read(parser, true);
+    received_any_ = parser.got_some() || buffer_.size() > 0;
+    if (ec) return classify(ec);
+    keep_alive_ = false;  // until the body has been read in full
+    out.status = parser.get().result_int();
+    for (const auto& f : parser.get()) out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    if ((ec = sink.head(out))) return ec;
+    std::vector<char> piece(64 * 1024);
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      lowest().expires_after(options.read_timeout);
+      ec = read(parser, false);
+      if (ec == http::error::need_buffer) ec = {};
+      // Whatever arrived before a failure is kept: the caller resumes after it.
+      if (const std::size_t n = piece.size() - parser.get().body().size; n > 0)
+        if (auto written = sink.data(piece.data(), n)) return written;
+      if (ec) return classify(ec);
+    }
+    if ((ec = sink.end())) return ec;
+    keep_alive_ = parser.get().keep_alive();
     return {};
   }
 
@@ -215,6 +257,23 @@ class Connection {
 
  private:
   beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+
+  error_code write(http::request<http::string_body>& req, const HttpClientOptions& options) {
+    lowest().expires_after(options.read_timeout);
+    const error_code ec = tls_ ? run(ioc_, [&](auto h) { http::async_write(*tls_, req, h); })
+                               : run(ioc_, [&](auto h) { http::async_write(*plain_, req, h); });
+    return ec ? classify(ec) : ec;
+  }
+
+  // Reads the response head only, or (more of) the whole message, into `parser`.
+  template <class Parser>
+  error_code read(Parser& parser, bool head_only) {
+    if (head_only)
+      return tls_ ? run(ioc_, [&](auto h) { http::async_read_header(*tls_, buffer_, parser, h); })
+                  : run(ioc_, [&](auto h) { http::async_read_header(*plain_, buffer_, parser, h); });
+    return tls_ ? run(ioc_, [&](auto h) { http::async_read(*tls_, buffer_, parser, h); })
+                : run(ioc_, [&](auto h) { http::async_read(*plain_, buffer_, parser, h); });
+  }
 
   Endpoint endpoint_;
   net::io_context ioc_;
@@ -283,14 +342,146 @@ std::string HttpClient::last_auth_error() const {
   return auth_error_;
 }
 
+// How one attempt reads its response, and whether an attempt that failed may be made again.
+struct HttpClient::Exchange {
+  virtual ~Exchange() = default;
+  virtual error_code run(Connection& connection, http::request<http::string_body>& req, HttpResponse& out,
+                         const HttpClientOptions& options) = 0;
+  // False once an attempt has left something behind (bytes in a file) that a new one would spoil.
+  virtual bool repeatable() const = 0;
+};
+
+namespace {
+
+// The whole body into memory, within the size limit.
+class InMemory final : public HttpClient::Exchange {
+ public:
+  error_code run(Connection& connection, http::request<http::string_body>& req, HttpResponse& out,
+                 const HttpClientOptions& options) override {
+    return connection.exchange(req, out, options);
+  }
+  bool repeatable() const override { return true; }
+};
+
+// "bytes 300-999/1000" -> 300.
+std::optional<std::uint64_t> content_range_start(std::string_view value) {
+  if (!value.starts_with("bytes ")) return std::nullopt;
+  value.remove_prefix(6);
+  std::uint64_t start = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), start);
+  if (ec != std::errc() || end == value.data() + value.size() || *end != '-') return std::nullopt;
+  return start;
+}
+
+// A 200's body, or a 206's continuing at `offset`, into a file; any other body into memory.
+class ToFile final : public HttpClient::Exchange, private BodySink {
+ public:
+  ToFile(const std::filesystem::path& file, std::uint64_t offset, const std::function<void(std::size_t)>& on_bytes,
+         std::size_t memory_limit)
+      : file_(file), offset_(offset), on_bytes_(on_bytes), memory_limit_(memory_limit) {}
+  ~ToFile() override { close_file(); }
+
+  error_code run(Connection& connection, http::request<http::string_body>& req, HttpResponse& out,
+                 const HttpClientOptions& options) override {
+    out_ = &out;
+    return connection.exchange_streamed(req, out, options, *this);
+  }
+  bool repeatable() const override { return !wrote_; }
+  bool written() const { return to_file_; }
+
+ private:
+  error_code head(const HttpResponse& response) override {
+    close_file();
+    to_file_ = false;
+    if (response.status == 200) return open_file(O_TRUNC);
+    if (response.status != 206) return {};
+    // A range we did not ask for would put bytes in the wrong place.
+    if (content_range_start(response.header("Content-Range")) != offset_) return make_error_code(HttpError::bad_response);
+    // Cut off whatever lies past `offset` (a piece half-written when the transfer broke).
+    std::error_code fs_error;
+    const auto size = std::filesystem::file_size(file_, fs_error);
+    if (!fs_error && size < offset_) return make_error_code(std::errc::invalid_argument);
+    if (!fs_error) std::filesystem::resize_file(file_, offset_, fs_error);
+    if (fs_error) return error_code(fs_error.value(), boost::system::system_category());
+    return open_file(O_APPEND);
+  }
+
+  error_code data(const char* bytes, std::size_t n) override {
+    if (!to_file_) {
+      if (out_->body.size() + n > memory_limit_) return make_error_code(HttpError::response_too_large);
+      out_->body.append(bytes, n);
+      return {};
+    }
+    wrote_ = true;
+    for (std::size_t done = 0; done < n;) {
+      const auto w = ::write(fd_, bytes + done, n - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return error_code(errno, boost::system::system_category());
+      done += static_cast<std::size_t>(w);
+    }
+    if (on_bytes_) on_bytes_(n);
+    return {};
+  }
+
+  error_code end() override { return close_file(); }
+
+  error_code open_file(int mode) {
+    fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | mode, 0644);
+    if (fd_ < 0) return error_code(errno, boost::system::system_category());
+    to_file_ = true;
+    return {};
+  }
+
+  error_code close_file() {
+    if (fd_ < 0) return {};
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    return rc == 0 ? error_code() : error_code(errno, boost::system::system_category());
+  }
+
+  std::filesystem::path file_;
+  std::uint64_t offset_;
+  const std::function<void(std::size_t)>& on_bytes_;
+  std::size_t memory_limit_;
+  HttpResponse* out_ = nullptr;
+  int fd_ = -1;
+  bool to_file_ = false;
+  bool wrote_ = false;
+};
+
+}  // namespace
+
 boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request) {
+  InMemory exchange;
+  return perform(request, exchange);
+}
+
+boost::system::result<HttpDownload> HttpClient::download(const HttpRequest& request, const std::filesystem::path& file,
+                                                         std::uint64_t offset,
+                                                         const std::function<void(std::size_t)>& on_bytes) {
+  HttpRequest ranged = request;
+  if (offset > 0) ranged.headers.push_back({"Range", "bytes=" + std::to_string(offset) + "-"});
+  ToFile exchange(file, offset, on_bytes, options_.max_response_bytes);
+  auto response = perform(ranged, exchange);
+  if (!response) return response.error();
+  HttpDownload out;
+  out.written = exchange.written() && (response->status == 200 || response->status == 206);
+  out.response = std::move(*response);
+  if (out.written) {
+    std::error_code ignored;
+    out.file_size = std::filesystem::file_size(file, ignored);
+  }
+  return out;
+}
+
+boost::system::result<HttpResponse> HttpClient::perform(const HttpRequest& request, Exchange& exchange) {
   auto endpoint = parse_endpoint(request.url);
   if (!endpoint) return endpoint.error();
   const bool idempotent = is_idempotent(request);
   bool refreshed_after_401 = false;
   for (int attempt = 0;; ++attempt) {
     std::string authorization;
-    if (options_.auth) {
+    if (options_.auth && request.authorize) {
       auto header = options_.auth->authorization();
       if (!header) {
         std::lock_guard lock(auth_error_mutex_);
@@ -325,7 +516,7 @@ boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request)
       }
       if (!ec) {
         ++stats_.requests;
-        ec = connection->exchange(req, response, options_);
+        ec = exchange.run(*connection, req, response, options_);
         // A kept-alive connection the server has since closed fails at once: try a fresh one,
         // without counting it as a retry, when the request may be repeated.
         if (ec == HttpError::connection_reset && reused && idempotent && !connection->received_any()) {
@@ -335,7 +526,7 @@ boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request)
             ++stats_.connections;
             response = HttpResponse{};
             response.attempts = attempt + 1;
-            ec = connection->exchange(req, response, options_);
+            ec = exchange.run(*connection, req, response, options_);
           }
         }
       }
@@ -345,7 +536,7 @@ boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request)
     }
 
     // A 401 may mean the token expired early or was revoked: refresh it once and try again.
-    if (!ec && response.status == 401 && options_.auth && !refreshed_after_401) {
+    if (!ec && response.status == 401 && options_.auth && request.authorize && !refreshed_after_401) {
       refreshed_after_401 = true;
       options_.auth->refused(authorization);
       --attempt;  // not a retry of the policy's kind
@@ -353,9 +544,10 @@ boost::system::result<HttpResponse> HttpClient::send(const HttpRequest& request)
     }
     const bool transport_retryable = ec == HttpError::connection_reset || ec == HttpError::timeout ||
                                      (ec == HttpError::connect_failed);
-    const bool status_retryable = !ec && RetryPolicy::retryable_status(response.status);
+    const bool status_retryable = !ec && RetryPolicy::retryable_status(response.status) &&
+                                  (response.status != 429 || request.retry_too_many_requests);
     // A connect failure sent nothing, so even a POST may be tried again.
-    const bool may_retry = idempotent || ec == HttpError::connect_failed;
+    const bool may_retry = (idempotent || ec == HttpError::connect_failed) && exchange.repeatable();
     if ((!transport_retryable && !status_retryable) || !may_retry || attempt >= options_.retry.max_retries) {
       if (ec) return ec;
       return response;
