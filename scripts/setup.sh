@@ -16,7 +16,7 @@ packages=(
   build-essential cmake
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev
-  libcli11-dev libfmt-dev
+  libcli11-dev libfmt-dev libsimdjson-dev
   libgtest-dev libgmock-dev
 )
 

@@ -20,6 +20,17 @@ void ResourceScope::warning(std::string path, std::string reason) {
   sink_.report({ProblemSeverity::warning, where_, type_, id_, std::move(path), std::move(reason)});
 }
 
+std::string ElementPath::str() const {
+  std::string out = parent_ ? parent_->str() : std::string();
+  if (index_ != npos)
+    out += "[" + std::to_string(index_) + "]";
+  else if (parent_)
+    out += "." + std::string(segment_);
+  else
+    out += segment_;
+  return out;
+}
+
 namespace {
 
 const char* json_kind(const boost::json::value& v) {
@@ -36,16 +47,14 @@ const char* json_kind(const boost::json::value& v) {
   return "a value";
 }
 
-void wrong_type(ResourceScope& scope, const std::string& path, const char* expected, const boost::json::value& v) {
-  scope.error(path, std::string("expected ") + expected + ", found " + json_kind(v));
+void wrong_type(ResourceScope& scope, const ElementPath& path, const char* expected, const boost::json::value& v) {
+  scope.error(path.str(), std::string("expected ") + expected + ", found " + json_kind(v));
 }
 
-std::string child(const std::string& path, std::string_view key) { return path + "." + std::string(key); }
-std::string item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
 }  // namespace
 
-std::optional<std::string> read_string(const JsonObject& o, std::string_view key, const std::string& path,
+std::optional<std::string> read_string(const JsonObject& o, std::string_view key, const ElementPath& path,
                                        ResourceScope& scope) {
   const auto* v = o.if_contains(key);
   if (!v) return std::nullopt;
@@ -56,7 +65,7 @@ std::optional<std::string> read_string(const JsonObject& o, std::string_view key
   return std::string(v->get_string());
 }
 
-std::optional<double> read_decimal(const JsonObject& o, std::string_view key, const std::string& path,
+std::optional<double> read_decimal(const JsonObject& o, std::string_view key, const ElementPath& path,
                                    ResourceScope& scope) {
   const auto* v = o.if_contains(key);
   if (!v) return std::nullopt;
@@ -66,13 +75,13 @@ std::optional<double> read_decimal(const JsonObject& o, std::string_view key, co
   }
   const double d = v->to_number<double>();
   if (!std::isfinite(d)) {
-    scope.error(path, "number is out of range");
+    scope.error(path.str(), "number is out of range");
     return std::nullopt;
   }
   return d;
 }
 
-const JsonObject* read_object(const JsonObject& o, std::string_view key, const std::string& path,
+const JsonObject* read_object(const JsonObject& o, std::string_view key, const ElementPath& path,
                               ResourceScope& scope) {
   const auto* v = o.if_contains(key);
   if (!v) return nullptr;
@@ -83,7 +92,7 @@ const JsonObject* read_object(const JsonObject& o, std::string_view key, const s
   return &v->get_object();
 }
 
-const boost::json::array* read_array(const JsonObject& o, std::string_view key, const std::string& path,
+const boost::json::array* read_array(const JsonObject& o, std::string_view key, const ElementPath& path,
                                      ResourceScope& scope) {
   const auto* v = o.if_contains(key);
   if (!v) return nullptr;
@@ -94,29 +103,29 @@ const boost::json::array* read_array(const JsonObject& o, std::string_view key, 
   return &v->get_array();
 }
 
-std::optional<Instant> read_datetime(const JsonObject& o, std::string_view key, const std::string& path,
+std::optional<Instant> read_datetime(const JsonObject& o, std::string_view key, const ElementPath& path,
                                      ResourceScope& scope) {
   auto text = read_string(o, key, path, scope);
   if (!text) return std::nullopt;
   auto t = parse_fhir_datetime(*text);
-  if (!t) scope.error(path, "'" + *text + "' is not a valid date/time");
+  if (!t) scope.error(path.str(), "'" + *text + "' is not a valid date/time");
   return t;
 }
 
-std::optional<Coding> read_coding(const boost::json::value& v, const std::string& path, ResourceScope& scope) {
+std::optional<Coding> read_coding(const boost::json::value& v, const ElementPath& path, ResourceScope& scope) {
   if (!v.is_object()) {
     wrong_type(scope, path, "an object", v);
     return std::nullopt;
   }
   const auto& o = v.get_object();
   Coding c;
-  c.system = read_string(o, "system", child(path, "system"), scope).value_or("");
-  c.code = read_string(o, "code", child(path, "code"), scope).value_or("");
-  c.display = read_string(o, "display", child(path, "display"), scope).value_or("");
+  c.system = read_string(o, "system", path.child("system"), scope).value_or("");
+  c.code = read_string(o, "code", path.child("code"), scope).value_or("");
+  c.display = read_string(o, "display", path.child("display"), scope).value_or("");
   return c;
 }
 
-std::optional<CodeableConcept> read_codeable_concept(const boost::json::value& v, const std::string& path,
+std::optional<CodeableConcept> read_codeable_concept(const boost::json::value& v, const ElementPath& path,
                                                      ResourceScope& scope) {
   if (!v.is_object()) {
     wrong_type(scope, path, "an object", v);
@@ -124,52 +133,52 @@ std::optional<CodeableConcept> read_codeable_concept(const boost::json::value& v
   }
   const auto& o = v.get_object();
   CodeableConcept cc;
-  cc.text = read_string(o, "text", child(path, "text"), scope).value_or("");
-  const std::string coding_path = child(path, "coding");
+  cc.text = read_string(o, "text", path.child("text"), scope).value_or("");
+  const ElementPath coding_path = path.child("coding");
   if (const auto* codings = read_array(o, "coding", coding_path, scope)) {
     for (std::size_t i = 0; i < codings->size(); ++i)
-      if (auto c = read_coding((*codings)[i], item(coding_path, i), scope)) cc.codings.push_back(std::move(*c));
+      if (auto c = read_coding((*codings)[i], coding_path.item(i), scope)) cc.codings.push_back(std::move(*c));
   }
   return cc;
 }
 
 std::optional<CodeableConcept> read_codeable_concept(const JsonObject& o, std::string_view key,
-                                                     const std::string& path, ResourceScope& scope) {
+                                                     const ElementPath& path, ResourceScope& scope) {
   const auto* v = o.if_contains(key);
   if (!v) return std::nullopt;
   return read_codeable_concept(*v, path, scope);
 }
 
 std::vector<CodeableConcept> read_codeable_concepts(const JsonObject& o, std::string_view key,
-                                                    const std::string& path, ResourceScope& scope) {
+                                                    const ElementPath& path, ResourceScope& scope) {
   std::vector<CodeableConcept> out;
   if (const auto* arr = read_array(o, key, path, scope)) {
     for (std::size_t i = 0; i < arr->size(); ++i)
-      if (auto cc = read_codeable_concept((*arr)[i], item(path, i), scope)) out.push_back(std::move(*cc));
+      if (auto cc = read_codeable_concept((*arr)[i], path.item(i), scope)) out.push_back(std::move(*cc));
   }
   return out;
 }
 
-std::optional<Quantity> read_quantity(const JsonObject& o, std::string_view key, const std::string& path,
+std::optional<Quantity> read_quantity(const JsonObject& o, std::string_view key, const ElementPath& path,
                                       ResourceScope& scope) {
   const auto* q = read_object(o, key, path, scope);
   if (!q) return std::nullopt;
   Quantity out;
-  out.value = read_decimal(*q, "value", child(path, "value"), scope);
-  out.comparator = read_string(*q, "comparator", child(path, "comparator"), scope).value_or("");
-  out.unit = read_string(*q, "unit", child(path, "unit"), scope).value_or("");
-  out.system = read_string(*q, "system", child(path, "system"), scope).value_or("");
-  out.code = read_string(*q, "code", child(path, "code"), scope).value_or("");
+  out.value = read_decimal(*q, "value", path.child("value"), scope);
+  out.comparator = read_string(*q, "comparator", path.child("comparator"), scope).value_or("");
+  out.unit = read_string(*q, "unit", path.child("unit"), scope).value_or("");
+  out.system = read_string(*q, "system", path.child("system"), scope).value_or("");
+  out.code = read_string(*q, "code", path.child("code"), scope).value_or("");
   return out;
 }
 
-std::optional<Reference> read_reference(const JsonObject& o, std::string_view key, const std::string& path,
+std::optional<Reference> read_reference(const JsonObject& o, std::string_view key, const ElementPath& path,
                                         ResourceScope& scope) {
   const auto* r = read_object(o, key, path, scope);
   if (!r) return std::nullopt;
   Reference out;
-  out.reference = read_string(*r, "reference", child(path, "reference"), scope).value_or("");
-  out.display = read_string(*r, "display", child(path, "display"), scope).value_or("");
+  out.reference = read_string(*r, "reference", path.child("reference"), scope).value_or("");
+  out.display = read_string(*r, "display", path.child("display"), scope).value_or("");
   return out;
 }
 

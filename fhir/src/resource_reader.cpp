@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -11,23 +12,31 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_ndjson_name(const fs::path& p) {
-  const auto ext = p.extension().string();
-  return ext == ".ndjson" || ext == ".jsonl";
-}
-
-bool is_fhir_file_name(const fs::path& p) { return is_ndjson_name(p) || p.extension() == ".json"; }
+bool is_fhir_file_name(const fs::path& p) { return is_ndjson_file_name(p) || p.extension() == ".json"; }
 
 struct ParseOutcome {
   boost::json::value value;
   std::string error;  // empty on success
 };
 
-// Parses one JSON text, explaining a failure in words that name what is wrong and where.
-ParseOutcome parse_json(std::string_view text, std::size_t max_depth) {
-  boost::json::parse_options opts;
-  opts.max_depth = max_depth;
-  boost::json::stream_parser parser({}, opts);
+// One parser per thread and nesting limit, reused: its buffers outlive a single text.
+boost::json::stream_parser& reusable_parser(std::size_t max_depth) {
+  thread_local std::size_t depth = 0;
+  thread_local std::optional<boost::json::stream_parser> parser;
+  if (!parser || depth != max_depth) {
+    boost::json::parse_options opts;
+    opts.max_depth = max_depth;
+    parser.emplace(boost::json::storage_ptr(), opts);
+    depth = max_depth;
+  }
+  return *parser;
+}
+
+// Parses one JSON text into `storage`, explaining a failure in words that name what is wrong
+// and where.
+ParseOutcome parse_json(std::string_view text, std::size_t max_depth, boost::json::storage_ptr storage = {}) {
+  auto& parser = reusable_parser(max_depth);
+  parser.reset(std::move(storage));
   boost::system::error_code ec;
   const std::size_t used = parser.write_some(text.data(), text.size(), ec);
   if (!ec && used < text.size() && text.find_first_not_of(" \t\r\n", used) != std::string_view::npos)
@@ -44,6 +53,20 @@ ParseOutcome parse_json(std::string_view text, std::size_t max_depth) {
 }
 
 }  // namespace
+
+bool is_ndjson_file_name(const fs::path& p) {
+  const auto ext = p.extension().string();
+  return ext == ".ndjson" || ext == ".jsonl";
+}
+
+ReadStats& ReadStats::operator+=(const ReadStats& o) {
+  files_read += o.files_read;
+  files_failed += o.files_failed;
+  files_skipped += o.files_skipped;
+  lines_failed += o.lines_failed;
+  resources += o.resources;
+  return *this;
+}
 
 std::optional<std::size_t> find_invalid_utf8(std::string_view s) {
   std::size_t i = 0;
@@ -76,17 +99,18 @@ void ResourceReader::fatal(const SourcePosition& where, std::string reason) {
 }
 
 void ResourceReader::read(const fs::path& path, const ResourceCallback& callback) {
+  for (const auto& f : list_files(path)) read_file(f, callback);
+}
+
+std::vector<fs::path> ResourceReader::list_files(const fs::path& path) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) {
     ++stats_.files_failed;
     fatal({path.string()}, "no such file or directory");
-    return;
+    return {};
   }
-  if (!fs::is_directory(status)) {
-    read_file(path, callback);
-    return;
-  }
+  if (!fs::is_directory(status)) return {path};
   std::vector<fs::path> files;
   for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file()) continue;
@@ -97,11 +121,16 @@ void ResourceReader::read(const fs::path& path, const ResourceCallback& callback
   }
   if (ec) fatal({path.string()}, "cannot list directory: " + ec.message());
   std::sort(files.begin(), files.end());
-  for (const auto& f : files) read_file(f, callback);
+  return files;
+}
+
+void ResourceReader::count_file_failed(const SourcePosition& where, std::string reason) {
+  ++stats_.files_failed;
+  fatal(where, std::move(reason));
 }
 
 void ResourceReader::read_file(const fs::path& file, const ResourceCallback& callback) {
-  if (is_ndjson_name(file))
+  if (is_ndjson_file_name(file))
     read_ndjson(file, callback);
   else
     read_json(file, callback);
@@ -124,7 +153,11 @@ void ResourceReader::read_ndjson_line(std::string_view line, const SourcePositio
                                       const ResourceCallback& callback) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.find_first_not_of(" \t") == std::string_view::npos) return;
-  auto parsed = parse_json(line, options_.max_depth);
+  // The resource lives only during the callback: allocate it from a scratch buffer that is
+  // reused for every line, instead of one heap allocation per JSON value.
+  thread_local std::vector<unsigned char> scratch(256 * 1024);
+  boost::json::monotonic_resource memory(scratch.data(), scratch.size());
+  auto parsed = parse_json(line, options_.max_depth, &memory);
   if (!parsed.error.empty()) {
     ++stats_.lines_failed;
     fatal(where, parsed.error);

@@ -65,15 +65,16 @@ void read_observation_value(const JsonObject& o, Observation& obs, ResourceScope
 void read_reference_ranges(const JsonObject& o, Observation& obs, ResourceScope& scope) {
   const auto* ranges = read_array(o, "referenceRange", "Observation.referenceRange", scope);
   if (!ranges) return;
+  const ElementPath ranges_path("Observation.referenceRange");
   for (std::size_t i = 0; i < ranges->size(); ++i) {
-    const std::string path = "Observation.referenceRange[" + std::to_string(i) + "]";
+    const ElementPath path = ranges_path.item(i);
     if (!(*ranges)[i].is_object()) {
-      scope.warning(path, "expected an object; ignored");
+      scope.warning(path.str(), "expected an object; ignored");
       continue;
     }
     const auto& r = (*ranges)[i].get_object();
-    obs.reference_ranges.push_back({read_quantity(r, "low", path + ".low", scope),
-                                    read_quantity(r, "high", path + ".high", scope)});
+    obs.reference_ranges.push_back({read_quantity(r, "low", path.child("low"), scope),
+                                    read_quantity(r, "high", path.child("high"), scope)});
   }
 }
 

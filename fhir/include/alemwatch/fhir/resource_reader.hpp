@@ -36,6 +36,8 @@ struct ReadStats {
   std::size_t files_skipped = 0;   // files in a directory without a .json/.ndjson/.jsonl name
   std::size_t lines_failed = 0;    // NDJSON lines that were not a JSON object
   std::size_t resources = 0;       // resources handed to the callback
+
+  ReadStats& operator+=(const ReadStats& other);
 };
 
 struct ReaderOptions {
@@ -48,14 +50,22 @@ class ResourceReader {
 
   // Reads one path (file or directory, recursively in name order). Problems go to the sink.
   void read(const std::filesystem::path& path, const ResourceCallback& callback);
+  // The files read() would read for `path`, in that order; a missing path or unreadable
+  // directory is reported, and files without a FHIR name are counted as skipped.
+  std::vector<std::filesystem::path> list_files(const std::filesystem::path& path);
+  // Reads one file (a Bundle, a resource or NDJSON, by its name).
+  void read_file(const std::filesystem::path& file, const ResourceCallback& callback);
+  // Counts an NDJSON file as read (for callers that read its lines themselves).
+  void count_file_read() { ++stats_.files_read; }
+  void count_file_failed(const SourcePosition& where, std::string reason);
   // Reads a JSON text already in memory (a resource or a Bundle); `where` names its source.
   void read_json_text(std::string_view text, const SourcePosition& where, const ResourceCallback& callback);
-  // Reads one NDJSON line already in memory; blank lines are skipped.
+  // Reads one NDJSON line already in memory; blank lines are skipped. The resource handed to
+  // the callback lives only until it returns (copy it with a storage of your own to keep it).
   void read_ndjson_line(std::string_view line, const SourcePosition& where, const ResourceCallback& callback);
   const ReadStats& stats() const { return stats_; }
 
  private:
-  void read_file(const std::filesystem::path& file, const ResourceCallback& callback);
   void read_ndjson(const std::filesystem::path& file, const ResourceCallback& callback);
   void read_json(const std::filesystem::path& file, const ResourceCallback& callback);
   void dispatch(const boost::json::object& resource, SourcePosition where, const FullUrlIndex* full_urls,
@@ -68,6 +78,9 @@ class ResourceReader {
   ReaderOptions options_;
   ReadStats stats_;
 };
+
+// Whether a file name says NDJSON (.ndjson or .jsonl).
+bool is_ndjson_file_name(const std::filesystem::path& file);
 
 // The offset of the first byte that is not valid UTF-8, if any.
 std::optional<std::size_t> find_invalid_utf8(std::string_view text);
