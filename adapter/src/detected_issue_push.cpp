@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "alemwatch/adapter/log.hpp"
+#include "alemwatch/adapter/progress.hpp"
 #include "alemwatch/fhir/content_hash.hpp"
 
 namespace alemwatch::adapter {
@@ -38,12 +40,16 @@ std::string DetectedIssuePush::identifier_query(const std::string& identifier) c
 void DetectedIssuePush::fail(const std::string& identifier, const fhir::FhirError& error) {
   ++counts_.failed;
   counts_.notes.push_back("failed: " + identifier + ": " + error.describe());
+  process_log().error("push.failed", "failed: {identifier}: {error}",
+                      {field("identifier", identifier), field("error", error.describe())});
   if (error.unreachable() && !fatal_) fatal_ = error;
 }
 
 void DetectedIssuePush::leave_alone(const std::string& identifier, const std::string& why) {
   ++counts_.left_alone;
   counts_.notes.push_back("left alone: " + identifier + ": " + why);
+  process_log().warning("push.left_alone", "left alone: {identifier}: {reason}",
+                        {field("identifier", identifier), field("reason", why)});
 }
 
 void DetectedIssuePush::mark_pending(std::optional<WrittenIssue> record, const std::string& identifier,
@@ -79,11 +85,14 @@ void DetectedIssuePush::confirm(const std::string& identifier, const fhir::FhirR
 void DetectedIssuePush::push(const std::vector<fhir::DetectedIssue>& produced,
                              const std::function<Retirement(const WrittenIssue&)>& retire) {
   std::set<std::string> current;
+  Progress progress(process_log(), "DetectedIssues", produced.size());
   for (const auto& issue : produced) {
     current.insert(issue.identifier_value);
     if (fatal_) break;
     write(issue);
+    progress.advance();
   }
+  progress.finish();
   if (fatal_) return;
   for (const auto& record : state_.all_written(target_.base())) {
     if (current.contains(record.identifier) || record.status == "entered-in-error") continue;

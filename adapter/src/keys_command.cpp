@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "alemwatch/adapter/evaluate_command.hpp"
+#include "alemwatch/adapter/log.hpp"
 #include "alemwatch/fhir/auth/signing_key.hpp"
 
 namespace alemwatch::adapter {
@@ -96,58 +97,55 @@ std::optional<SigningAlgorithm> parse_algorithm(std::string alg) {
 
 std::string jwks_text(const SigningKey& key) { return boost::json::serialize(key.jwks()) + "\n"; }
 
+// The keys commands log as text: they run by hand, at a terminal.
+Logger& keys_log(const char* command) {
+  LogSettings settings;
+  settings.command = command;
+  process_log().configure(settings);
+  return process_log();
+}
+
+int refuse(Logger& log, const std::string& message) {
+  log.error("keys.error", "{error}", {field("error", message)});
+  return exit_usage;
+}
+
 }  // namespace
 
 int run_keys_generate(const std::string& alg_name, const std::string& out_dir) {
-  constexpr const char* who = "alemwatch keys generate: ";
+  auto& log = keys_log("keys generate");
   const auto alg = parse_algorithm(alg_name);
-  if (!alg) {
-    std::cerr << who << "unknown algorithm '" << alg_name << "': use RS384 or ES384\n";
-    return exit_usage;
-  }
+  if (!alg) return refuse(log, "unknown algorithm '" + alg_name + "': use RS384 or ES384");
   const fs::path dir = out_dir.empty() ? fs::path(".") : fs::path(out_dir);
   const fs::path private_file = dir / "private.pem";
   const fs::path jwks_file = dir / "jwks.json";
 
-  if (auto error = ensure_directory(dir); !error.empty()) {
-    std::cerr << who << error << "\n";
-    return exit_usage;
-  }
+  if (auto error = ensure_directory(dir); !error.empty()) return refuse(log, error);
   // Refuse before generating anything, and before touching jwks.json: an existing private.pem
   // is a key someone registered, and its jwks.json must stay as it is.
-  if (std::error_code ec; fs::exists(fs::symlink_status(private_file, ec))) {
-    std::cerr << who << private_file.string() << " already exists: not overwriting a private key"
-              << " (move it away or choose another --out directory; `alemwatch keys jwks "
-              << private_file.string() << "` prints its JWK Set)\n";
-    return exit_usage;
-  }
+  if (std::error_code ec; fs::exists(fs::symlink_status(private_file, ec)))
+    return refuse(log, private_file.string() + " already exists: not overwriting a private key" +
+                           " (move it away or choose another --out directory; `alemwatch keys jwks " +
+                           private_file.string() + "` prints its JWK Set)");
 
   auto generated = SigningKey::generate(*alg);
-  if (!generated) {
-    std::cerr << who << generated.error() << "\n";
-    return exit_usage;
-  }
+  if (!generated) return refuse(log, generated.error());
   const SigningKey& key = **generated;
   std::string pem;
   try {
     pem = key.private_pem();
   } catch (const std::exception& e) {
-    std::cerr << who << e.what() << "\n";
-    return exit_usage;
+    return refuse(log, e.what());
   }
   bool exists = false;
   const std::string error = write_new_file(private_file, pem, 0600, exists);
   OPENSSL_cleanse(pem.data(), pem.size());
-  if (!error.empty()) {
-    std::cerr << who << (exists ? private_file.string() + " already exists: not overwriting a private key" : error)
-              << "\n";
-    return exit_usage;
-  }
+  if (!error.empty())
+    return refuse(log, exists ? private_file.string() + " already exists: not overwriting a private key" : error);
   if (auto failed = write_file(jwks_file, jwks_text(key), 0644); !failed.empty()) {
     // Leave nothing half done: the key is new and nobody has registered it yet.
     ::unlink(private_file.c_str());
-    std::cerr << who << failed << " (" << private_file.string() << " was removed again)\n";
-    return exit_usage;
+    return refuse(log, failed + " (" + private_file.string() + " was removed again)");
   }
 
   const char* alg_text = fhir::auth::to_string(*alg);
@@ -170,13 +168,11 @@ int run_keys_generate(const std::string& alg_name, const std::string& out_dir) {
 }
 
 int run_keys_jwks(const std::string& pem_file, const std::string& kid) {
-  constexpr const char* who = "alemwatch keys jwks: ";
+  auto& log = keys_log("keys jwks");
   auto key = SigningKey::load(pem_file, kid);
-  if (!key) {
-    std::cerr << who << key.error() << "\n";
-    return exit_usage;
-  }
-  if (auto warning = warn_if_readable_by_others(pem_file)) std::cerr << who << "warning: " << *warning << "\n";
+  if (!key) return refuse(log, key.error());
+  if (auto warning = warn_if_readable_by_others(pem_file))
+    log.warning("keys.file_exposed", "{warning}", {field("file", pem_file), field("warning", *warning)});
   std::cout << jwks_text(**key) << std::flush;
   return exit_ok;
 }

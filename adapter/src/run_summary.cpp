@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "alemwatch/adapter/log.hpp"
+
 namespace alemwatch::adapter {
 
 void RunSummary::report(fhir::DataProblem problem) {
@@ -13,10 +15,10 @@ void RunSummary::report(fhir::DataProblem problem) {
   if (problems_.size() < kept_problems) problems_.push_back(std::move(problem));
 }
 
-void RunSummary::count_read(const std::string& type) { ++resources_[type].read; }
+void RunSummary::count_read(const std::string& type, std::size_t n) { resources_[type].read += n; }
 
-void RunSummary::count_outcome(const std::string& type, const std::string& outcome) {
-  ++resources_[type].outcomes[outcome];
+void RunSummary::count_outcome(const std::string& type, const std::string& outcome, std::size_t n) {
+  resources_[type].outcomes[outcome] += n;
 }
 
 void RunSummary::count_issue(const fhir::DetectedIssue& issue) {
@@ -28,7 +30,7 @@ void RunSummary::count_issue(const fhir::DetectedIssue& issue) {
 
 std::size_t RunSummary::problem_count(fhir::ProblemSeverity s) const { return problems_total_[static_cast<int>(s)]; }
 
-std::string RunSummary::text(std::size_t problem_lines) const {
+std::string RunSummary::text(std::size_t problem_lines, bool show_values) const {
   std::string out = "alemwatch run summary\n";
   if (reading.files_read + reading.files_failed + reading.files_skipped > 0)
     out += fmt::format("  files: {} read, {} unreadable, {} skipped (not .json/.ndjson); {} NDJSON lines unreadable\n",
@@ -55,13 +57,16 @@ std::string RunSummary::text(std::size_t problem_lines) const {
   out += fmt::format("  problems in the data: {} (fatal {}, error {}, warning {})\n", problems, problems_total_[0],
                      problems_total_[1], problems_total_[2]);
   for (const auto& [where, n] : problems_by_element_) out += fmt::format("    {:>6}  {}\n", n, where);
-  for (std::size_t i = 0; i < problems_.size() && i < problem_lines; ++i)
-    out += fmt::format("  {}: {}\n", fhir::to_string(problems_[i].severity), problems_[i].describe());
+  for (std::size_t i = 0; i < problems_.size() && i < problem_lines; ++i) {
+    fhir::DataProblem shown = problems_[i];
+    if (!show_values) shown.reason = redact_quoted(shown.reason);
+    out += fmt::format("  {}: {}\n", fhir::to_string(shown.severity), shown.describe());
+  }
   if (problems > problem_lines) out += fmt::format("  ... {} more problems (all counted above)\n", problems - problem_lines);
   return out;
 }
 
-boost::json::object RunSummary::json() const {
+boost::json::object RunSummary::json(bool show_values) const {
   boost::json::object o;
   o["files"] = {{"read", reading.files_read}, {"unreadable", reading.files_failed}, {"skipped", reading.files_skipped},
                 {"ndjson_lines_unreadable", reading.lines_failed}};
@@ -96,7 +101,7 @@ boost::json::object RunSummary::json() const {
     if (!p.resource_type.empty()) j["resourceType"] = p.resource_type;
     if (!p.resource_id.empty()) j["id"] = p.resource_id;
     if (!p.path.empty()) j["path"] = p.path;
-    j["reason"] = p.reason;
+    j["reason"] = show_values ? p.reason : redact_quoted(p.reason);
     problems.push_back(std::move(j));
   }
   o["problems"] = {{"fatal", problems_total_[0]}, {"error", problems_total_[1]}, {"warning", problems_total_[2]},

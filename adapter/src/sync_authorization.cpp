@@ -2,9 +2,9 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 
 #include "alemwatch/adapter/keys_command.hpp"
+#include "alemwatch/adapter/log.hpp"
 
 namespace alemwatch::adapter {
 namespace {
@@ -23,7 +23,8 @@ std::optional<std::string> read_secret(const std::string& file) {
 }
 
 void warn_if_exposed(const std::string& file) {
-  if (auto warning = warn_if_readable_by_others(file)) std::cerr << "alemwatch sync: warning: " << *warning << "\n";
+  if (auto warning = warn_if_readable_by_others(file))
+    process_log().warning("auth.file_exposed", "{warning}", {field("file", file), field("warning", *warning)});
 }
 
 AuthorizationError config_error(std::string m) { return {std::move(m), false}; }

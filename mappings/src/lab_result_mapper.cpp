@@ -92,7 +92,7 @@ bool LabResultMapper::map_quantity(const fhir::Observation& obs, const Analyte& 
   };
   if (!obs.value_quantity) {
     if (obs.value_string) return fail("Observation.valueString", "'" + *obs.value_string + "' is text, not a number: not used");
-    if (obs.data_absent_reason) return fail("Observation.dataAbsentReason", "no value (" + obs.data_absent_reason->readable() + ")");
+    if (obs.data_absent_reason) return fail("Observation.dataAbsentReason", "no value ('" + obs.data_absent_reason->readable() + "')");
     if (!obs.other_value_type.empty()) return fail("Observation." + obs.other_value_type, "expected valueQuantity for " + a.label);
     return fail("Observation.value[x]", "missing: no value");
   }

@@ -26,8 +26,8 @@ class RunSummary : public fhir::ProblemSink {
 
   void report(fhir::DataProblem problem) override;
 
-  void count_read(const std::string& type);
-  void count_outcome(const std::string& type, const std::string& outcome);
+  void count_read(const std::string& type, std::size_t n = 1);
+  void count_outcome(const std::string& type, const std::string& outcome, std::size_t n = 1);
   void count_issue(const fhir::DetectedIssue& issue);
 
   std::size_t unit_problems = 0;
@@ -41,8 +41,10 @@ class RunSummary : public fhir::ProblemSink {
   std::size_t problem_count(fhir::ProblemSeverity s) const;
 
   // A readable account, for stderr. At most `problem_lines` problems are listed one by one.
-  std::string text(std::size_t problem_lines = 50) const;
-  boost::json::object json() const;
+  // Problem reasons quote what they found in a resource ('<5', a date, a display text): PHI, so
+  // the quotes read '[redacted]' unless `show_values` (--log-phi; docs/logging.md).
+  std::string text(std::size_t problem_lines = 50, bool show_values = false) const;
+  boost::json::object json(bool show_values = false) const;
 
  private:
   std::map<std::string, ResourceTypeCounts> resources_;
