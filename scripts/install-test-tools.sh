@@ -3,6 +3,7 @@
 # is on PATH) and the independent FHIR validator's npm packages in
 # tests/tools/fhir-validator/node_modules (npm ci from the committed package-lock.json, only when
 # node_modules is missing or older than package.json / package-lock.json).
+# Also Debian's chromium for the report's headless browser test (tests/tools/report-check).
 # Idempotent: a second run does nothing. Usage: scripts/install-test-tools.sh
 set -euo pipefail
 
@@ -38,9 +39,16 @@ if ! command -v clang++ >/dev/null 2>&1 || ! dpkg-query -W -f='${Status}' libcla
   apt_install clang libclang-rt-14-dev
 fi
 
+# Debian's Chromium for the report's browser test (tests/tools/report-check drives it; no browser
+# is ever downloaded by npm).
+if [[ ! -x /usr/bin/chromium ]]; then
+  echo "install-test-tools: installing Debian's chromium (headless report test)"
+  apt_install chromium
+fi
+
 # npm ci in each Node tool folder, from its committed package-lock.json. The stamp is written
 # only after npm ci succeeded, so a half-finished install is redone.
-for tool in fhir-validator fhir-server token-server; do
+for tool in fhir-validator fhir-server token-server report-check; do
   dir="$root/tests/tools/$tool"
   stamp="$dir/node_modules/.alemwatch-npm-ci-done"
   if [[ ! -f $stamp || $dir/package-lock.json -nt $stamp || $dir/package.json -nt $stamp ]]; then

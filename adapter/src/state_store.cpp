@@ -365,6 +365,31 @@ boost::system::result<std::unique_ptr<StateStore>, StateError> StateStore::open(
   return std::unique_ptr<StateStore>(new StateStore(std::move(impl)));
 }
 
+boost::system::result<std::unique_ptr<StateStore>, StateError> StateStore::open_read_only(const fs::path& file) {
+  const auto fail = [&](std::string reason) { return StateError{file.string(), std::move(reason)}; };
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return fail("no such state file");
+  auto impl = std::make_unique<Impl>();
+  impl->file = file;
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, nullptr);
+  impl->db.reset(raw);
+  if (rc != SQLITE_OK)
+    return fail(fmt::format("cannot open the state file: {}", raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 5000);
+  try {
+    if (pragma_int(raw, "PRAGMA application_id") != application_id)
+      return fail("not an alemwatch state file");
+    if (const int v = pragma_int(raw, "PRAGMA user_version"); v != schema_version)
+      return fail(fmt::format("state file schema {} is not this alemwatch's ({}): run alemwatch sync first", v,
+                              schema_version));
+  } catch (const SqliteError& e) {
+    return fail(fmt::format("cannot read the state file: {}", e.what()));
+  }
+  return std::unique_ptr<StateStore>(new StateStore(std::move(impl)));
+}
+
 int StateStore::stored_schema_version() const { return pragma_int(impl_->db.get(), "PRAGMA user_version"); }
 
 std::optional<std::string> StateStore::watermark(const std::string& server, const std::string& key) const {
@@ -481,6 +506,13 @@ void StateStore::remove_patient(const std::string& server, const std::string& pa
 std::vector<std::string> StateStore::cached_patients(const std::string& server) const {
   Stmt s(impl_->db.get(), "SELECT DISTINCT patient_id FROM patient_resources WHERE server = ?1 ORDER BY patient_id");
   s.bind(1, server);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+std::vector<std::string> StateStore::cached_servers() const {
+  Stmt s(impl_->db.get(), "SELECT DISTINCT server FROM patient_resources ORDER BY server");
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
   return out;

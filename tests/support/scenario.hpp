@@ -76,6 +76,8 @@ class Scenario {
   // Runs the evaluation at `at` and returns the DetectedIssues, ordered by identifier.
   std::vector<boost::json::object> evaluate(const std::string& at);
   const adapter::RunSummary& summary() const { return summary_; }
+  // The FHIR resources built so far, in the order added.
+  const std::vector<boost::json::object>& resources() const { return resources_; }
 
  private:
   std::string next_id(const std::string& kind);

@@ -51,6 +51,10 @@ class StateStore {
   // Opens (creating if needed) the state file, migrates its schema to the current version, and
   // takes the run lock (`<file>.lock`, flock: released by the OS even on SIGKILL).
   static boost::system::result<std::unique_ptr<StateStore>, StateError> open(const std::filesystem::path& file);
+  // Opens an existing state file for reading only, without the run lock, so a report can read it
+  // while a sync runs (WAL readers see the last committed state). Never creates or migrates: a
+  // missing file, another application's database or a schema other than this one is an error.
+  static boost::system::result<std::unique_ptr<StateStore>, StateError> open_read_only(const std::filesystem::path& file);
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
@@ -85,6 +89,8 @@ class StateStore {
                                  const std::vector<CachedResource>& resources);
   void remove_patient(const std::string& server, const std::string& patient_id);
   std::vector<std::string> cached_patients(const std::string& server) const;
+  // The servers that have cached patient resources, in order.
+  std::vector<std::string> cached_servers() const;
   std::vector<CachedResource> patient_resources(const std::string& server, const std::string& patient_id) const;
 
   std::int64_t begin_run(const std::string& base_url, const std::string& started_at);
