@@ -7,8 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <numeric>
 
 #include "alemwatch/adapter/evaluation.hpp"
+#include "alemwatch/adapter/population_read.hpp"
+#include "alemwatch/adapter/log.hpp"
+#include "alemwatch/adapter/progress.hpp"
 #include "alemwatch/adapter/rules.hpp"
 #include "alemwatch/fhir/resource_reader.hpp"
 
@@ -17,6 +21,17 @@ namespace {
 
 // Writes `text` to `file` through a temporary file and a rename, so a reader never sees half.
 bool write_file_atomically(const std::string& file, const std::string& text, std::string& error) {
+  // A device or a pipe (/dev/null, /dev/stdout) is written as it is: renaming over it would
+  // replace it with a plain file.
+  std::error_code status_error;
+  const auto status = std::filesystem::status(file, status_error);
+  if (!status_error && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    std::ofstream out(file, std::ios::binary);
+    out << text;
+    out.flush();
+    if (!out) error = "cannot write " + file;
+    return static_cast<bool>(out);
+  }
   const std::string temp = file + ".tmp";
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
@@ -45,29 +60,61 @@ std::optional<fhir::Instant> evaluation_time(const EvaluateOptions& options) {
   return fhir::parse_fhir_datetime(*options.at);
 }
 
+// Bytes in a file, or in the files under a directory, for the progress; 0 when unknown.
+std::uintmax_t input_bytes(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    const auto size = std::filesystem::file_size(path, ec);
+    return ec ? 0 : size;
+  }
+  std::uintmax_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec))
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  return total;
+}
+
+LogSettings evaluate_log_settings(const EvaluateOptions& options) {
+  LogSettings settings;
+  settings.command = "evaluate";
+  settings.format = parse_log_format(options.log_format).value_or(LogFormat::text);
+  settings.phi = options.log_phi;
+  settings.quiet = options.quiet;
+  return settings;
+}
+
 }  // namespace
 
 int run_evaluate(const EvaluateOptions& options) {
+  auto& log = process_log();
+  log.configure(evaluate_log_settings(options));
   const auto at = evaluation_time(options);
   if (!at) {
-    std::cerr << "alemwatch evaluate: --at '" << *options.at
-              << "' is not an ISO 8601 date or date-time (e.g. 2026-11-01T00:00:00Z)\n";
+    log.error("evaluate.usage", "--at '{at}' is not an ISO 8601 date or date-time (e.g. 2026-11-01T00:00:00Z)",
+              {field("at", *options.at)});
     return exit_usage;
   }
   const auto dir = options.mappings ? std::filesystem::path(*options.mappings) : mappings::default_mappings_dir();
   auto loaded = mappings::load_mappings(dir, rule_requirements());
   if (!loaded) {
-    std::cerr << "alemwatch evaluate: mapping data: " << loaded.error().describe() << "\n";
+    log.error("evaluate.mappings", "mapping data: {error}", {field("error", loaded.error().describe())});
     return exit_usage;
   }
   const mappings::Mappings& m = **loaded;
 
   RunSummary summary;
   Evaluation evaluation(m, summary);
-  fhir::ResourceReader reader(summary);
-  for (const auto& path : options.paths)
-    reader.read(path, [&](const fhir::ResourceInput& input) { evaluation.add(input); });
-  summary.reading = reader.stats();
+  std::uintmax_t total_bytes = 0;
+  for (const auto& path : options.paths) total_bytes += input_bytes(path);
+  Progress progress(log, "inputs", options.paths.size());
+  progress.set_bytes_total(total_bytes);
+  PopulationReadOptions reading;
+  reading.threads = options.threads;
+  reading.on_progress = [&](std::uintmax_t bytes) { progress.advance(0, bytes); };
+  const std::vector<std::filesystem::path> paths(options.paths.begin(), options.paths.end());
+  summary.reading = read_population(paths, evaluation, summary, m, reading);
+  progress.advance(options.paths.size(), 0);
+  progress.finish();
   const auto issues = evaluation.finish(*at, IssueWriterOptions{});
 
   std::string ndjson;
@@ -79,19 +126,23 @@ int run_evaluate(const EvaluateOptions& options) {
   std::string error;
   if (options.out) {
     if (!write_file_atomically(*options.out, ndjson, error)) {
-      std::cerr << "alemwatch evaluate: " << error << "\n";
+      log.error("evaluate.output", "{error}", {field("error", error)});
       code = exit_no_input;
     }
   } else {
     std::cout << ndjson << std::flush;
   }
-  std::cerr << summary.text();
+  const auto summary_json = summary.json(options.log_phi);
+  if (log.settings().format == LogFormat::json)
+    log.info("run.summary", "run summary", {field("summary", summary_json)});
+  else
+    log.write_text_block(summary.text(50, options.log_phi));
   if (options.summary_json &&
-      !write_file_atomically(*options.summary_json, boost::json::serialize(summary.json()) + "\n", error)) {
-    std::cerr << "alemwatch evaluate: " << error << "\n";
+      !write_file_atomically(*options.summary_json, boost::json::serialize(summary_json) + "\n", error)) {
+    log.error("evaluate.output", "{error}", {field("error", error)});
     code = exit_no_input;
   }
-  if (summary.reading.files_read == 0) std::cerr << "alemwatch evaluate: no input could be read\n";
+  if (summary.reading.files_read == 0) log.error("evaluate.no_input", "no input could be read");
   return code;
 }
 

@@ -37,6 +37,10 @@ std::string id_of(const boost::json::object& o) {
 }
 }  // namespace
 
+const char* Evaluation::observation_outcome_name(mappings::ObservationOutcome outcome) {
+  return adapter::outcome_name(outcome);
+}
+
 Evaluation::Evaluation(const mappings::Mappings& m, RunSummary& summary)
     : m_(m), summary_(summary), lab_mapper_(m), administration_mapper_(m) {}
 
@@ -61,50 +65,132 @@ void Evaluation::add(const fhir::ResourceInput& input) {
     summary_.count_outcome(input.resource_type, "rejected (not a FHIR resource)");
 }
 
-void Evaluation::forget(std::unordered_map<std::string, std::string>& owners, const std::string& id, bool observation) {
+void Evaluation::forget(OwnerMap& owners, std::string_view id, bool observation) {
   auto it = owners.find(id);
   if (it == owners.end()) return;
-  auto& patient = patients_[it->second];
+  auto& patient = *it->second;
   if (observation)
-    patient.results.erase(id);
+    patient.results.erase(it->first);
   else
-    patient.infusions.erase(id);
+    patient.infusions.erase(it->first);
   owners.erase(it);
 }
 
-void Evaluation::add_observation(const fhir::ResourceInput& input) {
-  fhir::ResourceScope scope(summary_, input.where, "Observation", id_of(input.resource));
+void Evaluation::add_observation(const fhir::ResourceInput& input) { record_observation(map_observation(input, summary_)); }
+
+Evaluation::ObservationFact Evaluation::map_observation(const fhir::ResourceInput& input, fhir::ProblemSink& sink) const {
+  ObservationFact fact;
+  fhir::ResourceScope scope(sink, input.where, "Observation", id_of(input.resource));
   auto obs = fhir::read_observation(input.resource, scope);
-  if (!obs) {
+  if (!obs) return fact;
+  fact.id = obs->id;
+  fact.mapped = lab_mapper_.map(*obs, input.full_urls, scope);
+  return fact;
+}
+
+void Evaluation::add_observation(ObservationFact fact) {
+  summary_.count_read("Observation");
+  record_observation(std::move(fact));
+}
+
+void Evaluation::record_observation(ObservationFact fact) {
+  if (!fact.mapped) {
     summary_.count_outcome("Observation", "rejected (invalid FHIR)");
     return;
   }
-  auto mapped = lab_mapper_.map(*obs, input.full_urls, scope);
+  auto& mapped = *fact.mapped;
   summary_.count_outcome("Observation", outcome_name(mapped.outcome));
   if (mapped.unit_problem) ++summary_.unit_problems;
   // The latest version read under an id wins, whatever its outcome.
-  if (!obs->id.empty()) forget(observation_owner_, obs->id, true);
+  forget_observation(fact.id);
   if (mapped.outcome != mappings::ObservationOutcome::mapped) return;
-  observation_owner_[obs->id] = mapped.patient_id;
-  patients_[mapped.patient_id].results.insert_or_assign(obs->id, std::move(mapped.result));
+  auto& patient = patients_[mapped.patient_id];
+  mark_seen(IdHash{}(fact.id));
+  observation_owner_[fact.id] = &patient;
+  patient.results.insert_or_assign(std::move(fact.id), std::move(mapped.result));
+}
+
+void Evaluation::count_skipped_observations(const std::string& outcome, std::size_t n) {
+  summary_.count_read("Observation", n);
+  summary_.count_outcome("Observation", outcome, n);
+}
+
+void Evaluation::forget_observation(std::string_view id) {
+  if (!id.empty() && maybe_seen(IdHash{}(id))) forget(observation_owner_, id, true);
+}
+
+// Two bits per id, taken from the two halves of its hash; 4 Mbit hold hundreds of thousands of
+// ids with few false positives, and a false positive only costs the lookup it would have made.
+bool Evaluation::maybe_seen(std::size_t hash) const {
+  const std::size_t bits = observation_ids_seen_.size() * 64;
+  const std::size_t a = hash % bits, b = (hash >> 32) % bits;
+  return (observation_ids_seen_[a / 64] >> (a % 64) & 1) && (observation_ids_seen_[b / 64] >> (b % 64) & 1);
+}
+
+void Evaluation::mark_seen(std::size_t hash) {
+  const std::size_t bits = observation_ids_seen_.size() * 64;
+  const std::size_t a = hash % bits, b = (hash >> 32) % bits;
+  observation_ids_seen_[a / 64] |= std::uint64_t{1} << (a % 64);
+  observation_ids_seen_[b / 64] |= std::uint64_t{1} << (b % 64);
+}
+
+std::optional<std::unordered_set<std::string>> Evaluation::possibly_exposed_patients() const {
+  std::unordered_set<std::string> out;
+  for (const auto& [id, data] : patients_)
+    if (!data.infusions.empty()) out.insert(id);
+  for (const auto& p : pending_) {
+    const auto& source = p.mapped.source;
+    auto patient = source && source->subject ? mappings::patient_id_of(*source->subject, nullptr) : std::nullopt;
+    if (!patient) return std::nullopt;
+    out.insert(*patient);
+  }
+  return out;
 }
 
 void Evaluation::add_administration(const fhir::ResourceInput& input) {
-  fhir::ResourceScope scope(summary_, input.where, "MedicationAdministration", id_of(input.resource));
+  record_administration_fact(map_administration(input, summary_));
+}
+
+Evaluation::AdministrationFact Evaluation::map_administration(const fhir::ResourceInput& input,
+                                                              fhir::ProblemSink& sink) const {
+  AdministrationFact fact{id_of(input.resource), input.where, std::nullopt};
+  fhir::ResourceScope scope(sink, input.where, "MedicationAdministration", fact.id);
   auto ma = fhir::read_medication_administration(input.resource, scope);
-  if (!ma) {
+  if (!ma) return fact;
+  fact.id = ma->id;
+  fact.mapped = administration_mapper_.map(*ma, input.full_urls, scope);
+  return fact;
+}
+
+void Evaluation::add_administration(AdministrationFact fact) {
+  summary_.count_read("MedicationAdministration");
+  record_administration_fact(std::move(fact));
+}
+
+void Evaluation::record_administration_fact(AdministrationFact fact) {
+  if (!fact.mapped) {
     summary_.count_outcome("MedicationAdministration", "rejected (invalid FHIR)");
     return;
   }
   const std::size_t sequence = ++administrations_read_;
-  if (!ma->id.empty()) {
-    forget(administration_owner_, ma->id, false);
-    latest_administration_[ma->id] = sequence;
+  if (!fact.id.empty()) {
+    forget(administration_owner_, fact.id, false);
+    // Only ids with a version waiting for its Medication need their latest version remembered.
+    if (auto it = latest_pending_.find(fact.id); it != latest_pending_.end()) it->second = sequence;
   }
-  auto mapped = administration_mapper_.map(*ma, input.full_urls, scope);
+  auto& mapped = *fact.mapped;
   if (mapped.outcome == mappings::AdministrationOutcome::pending_medication) {
-    pending_.push_back({std::move(mapped), input.where, sequence});
-    return;
+    // Resolved now when its Medication has been read, so that a population's administrations
+    // of other drugs are not all kept until the end.
+    auto known = medications_.find(mapped.pending_medication);
+    if (known == medications_.end()) {
+      if (!fact.id.empty()) latest_pending_[fact.id] = sequence;
+      pending_.push_back({std::move(mapped), fact.where, sequence});
+      return;
+    }
+    fhir::ResourceScope scope(summary_, fact.where, "MedicationAdministration", fact.id);
+    administration_mapper_.resolve(mapped, known->second, true, scope);
+    medications_used_.insert(known->first);
   }
   record_administration(mapped);
 }
@@ -115,8 +201,9 @@ void Evaluation::record_administration(mappings::MappedAdministration& mapped) {
   auto& a = mapped.administration;
   if (a.text_match) ++summary_.text_matched_medications;
   if (!mapped.dose_problem.empty()) ++summary_.unknown_doses;
-  administration_owner_[a.id] = a.patient_id;
-  patients_[a.patient_id].infusions.insert_or_assign(a.id, std::move(a));
+  auto& patient = patients_[a.patient_id];
+  administration_owner_[a.id] = &patient;
+  patient.infusions.insert_or_assign(a.id, std::move(a));
 }
 
 void Evaluation::add_medication(const fhir::ResourceInput& input) {
@@ -128,14 +215,21 @@ void Evaluation::add_medication(const fhir::ResourceInput& input) {
   }
   auto match = administration_mapper_.match_medication(*med);
   summary_.count_outcome("Medication", match ? "alemtuzumab" : "not alemtuzumab");
-  if (!med->id.empty()) medications_[med->id] = match;
+  if (med->id.empty()) return;
+  auto [it, added] = medications_.try_emplace(med->id, match);
+  if (added) return;
+  const bool changed = it->second.has_value() != match.has_value();
+  it->second = match;
+  if (changed && medications_used_.contains(med->id))
+    scope.warning("code", "this later version changes whether the Medication is alemtuzumab; administrations read "
+                          "before it were judged on the earlier version (put Medications before administrations)");
 }
 
 void Evaluation::resolve_pending() {
   for (auto& p : pending_) {
     const auto& id = p.mapped.administration.id;
     // A later version read under the same id, pending or not, wins over this one.
-    if (!id.empty() && latest_administration_[id] != p.sequence) {
+    if (!id.empty() && latest_pending_[id] != p.sequence) {
       summary_.count_outcome("MedicationAdministration", "superseded by a later version");
       continue;
     }
@@ -146,14 +240,16 @@ void Evaluation::resolve_pending() {
     record_administration(p.mapped);
   }
   pending_.clear();
+  latest_pending_.clear();
 }
 
 namespace {
 template <class T, class Key>
-std::vector<T> sorted_values(std::map<std::string, T>& by_id, Key key) {
+std::vector<T> sorted_values(std::map<std::string, T>&& by_id, Key key) {
   std::vector<T> out;
   out.reserve(by_id.size());
-  for (auto& [id, v] : by_id) out.push_back(v);
+  for (auto& [id, v] : by_id) out.push_back(std::move(v));
+  by_id.clear();
   std::stable_sort(out.begin(), out.end(), [&](const T& a, const T& b) { return key(a) < key(b); });
   return out;
 }
@@ -172,9 +268,10 @@ std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const Issu
     PatientRecord& record = records_[id];
     record.id = id;
     // Maps are ordered by id, so a stable sort by time leaves ties in id order.
-    record.infusions = sorted_values(data.infusions, [](const auto& a) { return a.time; });
+    // The facts move into the record, so the peak memory is one copy of them.
+    record.infusions = sorted_values(std::move(data.infusions), [](const auto& a) { return a.time; });
     record.series.resize(m_.analytes.all().size());
-    for (auto& r : sorted_values(data.results, [](const auto& r) { return r.time; }))
+    for (auto& r : sorted_values(std::move(data.results), [](const auto& r) { return r.time; }))
       record.series[r.analyte].push_back(std::move(r));
     const Exposure exposure(record, m_.exposure);
     const RuleContext ctx{m_, record, exposure, at};
@@ -184,6 +281,8 @@ std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const Issu
             [](const auto& a, const auto& b) { return a.identifier_value < b.identifier_value; });
   for (const auto& i : issues) summary_.count_issue(i);
   patients_.clear();  // the records hold the facts now
+  observation_owner_.clear();
+  administration_owner_.clear();
   return issues;
 }
 

@@ -2,10 +2,12 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 namespace alemwatch::adapter {
 
@@ -14,9 +16,17 @@ boost::system::result<void, std::string> read_sync_config(const std::string& fil
   if (!in) return file + ": cannot open configuration file";
   std::stringstream text;
   text << in.rdbuf();
+  const std::string content = text.str();
   boost::system::error_code ec;
-  auto json = boost::json::parse(text.str(), ec);
-  if (ec) return file + ": not valid JSON: " + ec.message();
+  boost::json::stream_parser parser;
+  const auto consumed = parser.write_some(content.data(), content.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {  // say where: a hand-edited file is wrong at one place
+    const auto before = std::string_view(content).substr(0, consumed);
+    const auto line = 1 + std::count(before.begin(), before.end(), '\n');
+    return file + ": not valid JSON at line " + std::to_string(line) + ": " + ec.message();
+  }
+  auto json = parser.release();
   if (!json.is_object()) return file + ": expected a JSON object";
 
   using Setter = std::function<std::optional<std::string>(const boost::json::value&)>;
@@ -27,9 +37,11 @@ boost::system::result<void, std::string> read_sync_config(const std::string& fil
       return std::nullopt;
     };
   };
-  const auto int_into = [](int& target, int min) -> Setter {
-    return [&target, min](const boost::json::value& v) -> std::optional<std::string> {
-      if (!v.is_int64() || v.get_int64() < min || v.get_int64() > 100000) return "expected a whole number >= " + std::to_string(min);
+  // The bounds of a key that is also a flag are the flag's (main.cpp).
+  const auto int_into = [](int& target, int min, int max = 100000) -> Setter {
+    return [&target, min, max](const boost::json::value& v) -> std::optional<std::string> {
+      if (!v.is_int64() || v.get_int64() < min || v.get_int64() > max)
+        return "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max);
       target = static_cast<int>(v.get_int64());
       return std::nullopt;
     };
@@ -56,7 +68,12 @@ boost::system::result<void, std::string> read_sync_config(const std::string& fil
       {"summary_json", string_into(o.summary_json)},
       {"group", string_into(o.group)},
       {"author_device", string_into(o.author_device)},
-      {"auth", string_into(o.auth)},
+      {"auth", [&o](const boost::json::value& v) -> std::optional<std::string> {
+         if (!v.is_string() || (v.get_string() != "bearer" && v.get_string() != "smart" && v.get_string() != "client-secret"))
+           return "expected \"bearer\", \"smart\" or \"client-secret\"";
+         o.auth = std::string(v.get_string());
+         return std::nullopt;
+       }},
       {"client_id", string_into(o.client_id)},
       {"private_key", string_into(o.private_key_file)},
       {"kid", string_into(o.kid)},
@@ -65,10 +82,25 @@ boost::system::result<void, std::string> read_sync_config(const std::string& fil
       {"client_secret_file", string_into(o.client_secret_file)},
       {"client_certificate", string_into(o.client_certificate_file)},
       {"client_key", string_into(o.client_key_file)},
+      {"log_format", [&o](const boost::json::value& v) -> std::optional<std::string> {
+         if (!v.is_string() || (v.get_string() != "text" && v.get_string() != "json")) return "expected \"text\" or \"json\"";
+         o.log_format = std::string(v.get_string());
+         return std::nullopt;
+       }},
+      {"bulk", bool_into(o.bulk)},
+      {"bulk_level", [&o](const boost::json::value& v) -> std::optional<std::string> {
+         if (!v.is_string() || (v.get_string() != "patient" && v.get_string() != "system"))
+           return "expected \"patient\" or \"system\"";
+         o.bulk_level = std::string(v.get_string());
+         return std::nullopt;
+       }},
+      {"bulk_type_filter", bool_into(o.bulk_type_filter)},
+      {"log_phi", bool_into(o.log_phi)},
+      {"quiet", bool_into(o.quiet)},
       {"require_category", bool_into(o.require_category)},
       {"dry_run", bool_into(o.dry_run)},
-      {"page_size", int_into(o.page_size, 1)},
-      {"concurrency", int_into(o.concurrency, 1)},
+      {"page_size", int_into(o.page_size, 1, 1000)},
+      {"concurrency", int_into(o.concurrency, 1, 64)},
       {"max_retries", int_into(o.max_retries, 0)},
       {"watermark_overlap_minutes", int_into(overlap, 0)},
       {"connect_timeout_seconds", int_into(connect, 1)},
@@ -85,7 +117,7 @@ boost::system::result<void, std::string> read_sync_config(const std::string& fil
   for (const auto& [key, value] : json.get_object()) {
     if (key.starts_with("_")) continue;  // "_comment" and the like
     auto it = keys.find(std::string(key));
-    if (it == keys.end()) return file + ": unknown key '" + std::string(key) + "'";
+    if (it == keys.end()) return file + ": unknown key '" + std::string(key) + "' (the keys are in docs/config.md)";
     if (auto error = it->second(value)) return file + ": " + std::string(key) + ": " + *error;
   }
   o.watermark_overlap = std::chrono::minutes(overlap);

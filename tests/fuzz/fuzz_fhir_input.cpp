@@ -1,11 +1,14 @@
 // libFuzzer target: arbitrary bytes as a FHIR JSON document and as NDJSON lines, through the
-// reader, the resource views, the mappings and the rules. It must never crash, leak or hang.
+// reader, the resource views, the mappings and the rules, and each line through the simdjson skim
+// that decides which NDJSON Observations are parsed. It must never crash, leak or hang.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "alemwatch/adapter/evaluation.hpp"
 #include "alemwatch/adapter/rules.hpp"
+#include "alemwatch/fhir/observation_skim.hpp"
 #include "alemwatch/fhir/resource_reader.hpp"
 
 namespace {
@@ -25,10 +28,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto add = [&](const fhir::ResourceInput& input) { evaluation.add(input); };
   reader.read_json_text(text, {"fuzz.json"}, add);
   std::size_t line = 0;
+  static alemwatch::fhir::ObservationSkimmer skimmer;
+  std::string padded;
   for (std::size_t start = 0; start <= text.size();) {
     const auto end = text.find('\n', start);
     const auto piece = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     reader.read_ndjson_line(piece, {"fuzz.ndjson", ++line, {}, {}}, add);
+    // The skim reads a little past its input: give it padding, as the block reader does.
+    padded.assign(piece);
+    padded.append(64, '\0');
+    if (auto skim = skimmer.skim(std::string_view(padded).substr(0, piece.size()), padded.size()))
+      (void)skim->codings.size();
     if (end == std::string_view::npos) break;
     start = end + 1;
   }

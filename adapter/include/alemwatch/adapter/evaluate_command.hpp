@@ -13,6 +13,10 @@ struct EvaluateOptions {
   std::optional<std::string> mappings;  // directory; default the shipped data
   std::optional<std::string> out;       // NDJSON file; default stdout
   std::optional<std::string> summary_json;
+  std::string log_format = "text";      // "text" or "json" (docs/logging.md)
+  bool log_phi = false;                 // values quoted from the data may appear in the logs
+  bool quiet = false;                   // no progress
+  unsigned threads = 0;                 // NDJSON worker threads; 0: one per core
 };
 
 // Exit codes, as documented in docs/cli.md.

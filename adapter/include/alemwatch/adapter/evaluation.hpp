@@ -5,10 +5,13 @@
 // replaces the earlier one, so an amended or entered-in-error version read later wins.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "alemwatch/adapter/issue_writer.hpp"
@@ -28,18 +31,59 @@ class Evaluation {
 
   void add(const fhir::ResourceInput& input);
 
+  // Observations may be read and mapped on other threads, then added in reading order.
+  struct ObservationFact {
+    std::string id;
+    std::optional<mappings::MappedObservation> mapped;  // none: not a valid Observation (reported)
+  };
+  // Reads and maps one Observation, reporting problems to `sink`. Safe to call from several
+  // threads at once (it touches nothing in the evaluation).
+  ObservationFact map_observation(const fhir::ResourceInput& input, fhir::ProblemSink& sink) const;
+  // Adds what map_observation() gave, counted as one Observation read.
+  void add_observation(ObservationFact fact);
+  // MedicationAdministrations likewise: read and mapped anywhere, then added in reading order.
+  struct AdministrationFact {
+    std::string id;
+    fhir::SourcePosition where;
+    std::optional<mappings::MappedAdministration> mapped;  // none: not valid (reported)
+  };
+  AdministrationFact map_administration(const fhir::ResourceInput& input, fhir::ProblemSink& sink) const;
+  // Adds what map_administration() gave, counted as one MedicationAdministration read.
+  void add_administration(AdministrationFact fact);
+
+  // How the run summary names an Observation outcome.
+  static const char* observation_outcome_name(mappings::ObservationOutcome outcome);
+  // Counts `n` Observations read but not examined, with the outcome saying why.
+  void count_skipped_observations(const std::string& outcome, std::size_t n);
+  // An Observation read but not examined: like any later version, it withdraws what an earlier
+  // version under its id contributed. (Counted with count_skipped_observations.)
+  void forget_observation(std::string_view id);
+  // The patients who may have an alemtuzumab infusion among what was added so far: those with
+  // one, and those with an administration still waiting for its Medication. Nothing when that
+  // cannot be told (a waiting administration whose patient is not plain to see).
+  std::optional<std::unordered_set<std::string>> possibly_exposed_patients() const;
+
   // Resolves Medication references, runs every rule for each exposed patient and returns the
   // DetectedIssues ordered by identifier.
   std::vector<fhir::DetectedIssue> finish(fhir::Instant at, const IssueWriterOptions& options);
 
   // After finish(): the record of an exposed patient, or null.
   const PatientRecord* record(const std::string& patient_id) const;
+  // After finish(): every exposed patient's record, by id (the report draws them all).
+  const std::map<std::string, PatientRecord>& records() const { return records_; }
 
  private:
+  // Heterogeneous lookup: an id seen as a string_view is looked up without a copy.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
   struct PatientData {
     std::map<std::string, mappings::Administration> infusions;  // by MedicationAdministration id
     std::map<std::string, mappings::LabResult> results;         // by Observation id
   };
+  // Resource id -> the patient data holding what it contributed (patients_ never moves its nodes).
+  using OwnerMap = std::unordered_map<std::string, PatientData*, IdHash, std::equal_to<>>;
   struct PendingAdministration {
     mappings::MappedAdministration mapped;
     fhir::SourcePosition where;
@@ -47,10 +91,12 @@ class Evaluation {
   };
 
   void add_observation(const fhir::ResourceInput& input);
+  void record_observation(ObservationFact fact);
   void add_administration(const fhir::ResourceInput& input);
+  void record_administration_fact(AdministrationFact fact);
   void add_medication(const fhir::ResourceInput& input);
   void record_administration(mappings::MappedAdministration& mapped);
-  void forget(std::unordered_map<std::string, std::string>& owners, const std::string& id, bool observation);
+  void forget(OwnerMap& owners, std::string_view id, bool observation);
   void resolve_pending();
 
   const mappings::Mappings& m_;
@@ -58,12 +104,19 @@ class Evaluation {
   mappings::LabResultMapper lab_mapper_;
   mappings::AdministrationMapper administration_mapper_;
   std::unordered_map<std::string, PatientData> patients_;
-  std::unordered_map<std::string, std::string> observation_owner_;     // Observation id -> patient
-  std::unordered_map<std::string, std::string> administration_owner_;  // MedicationAdministration id -> patient
+  OwnerMap observation_owner_;     // Observation id -> patient
+  // A Bloom filter over the ids ever put in observation_owner_: most Observations read are
+  // new, and the filter says so without a hash-table lookup (a cache miss) for each.
+  std::vector<std::uint64_t> observation_ids_seen_ = std::vector<std::uint64_t>(1u << 16);
+  bool maybe_seen(std::size_t hash) const;
+  void mark_seen(std::size_t hash);
+  OwnerMap administration_owner_;  // MedicationAdministration id -> patient
   std::unordered_map<std::string, std::optional<mappings::ProductMatch>> medications_;  // Medication id -> match
+  std::unordered_set<std::string> medications_used_;  // Medication ids administrations were resolved with
   std::vector<PendingAdministration> pending_;
   std::size_t administrations_read_ = 0;
-  std::unordered_map<std::string, std::size_t> latest_administration_;  // id -> sequence of its latest version
+  // MedicationAdministration id -> sequence of its latest version, for ids with a version pending.
+  std::unordered_map<std::string, std::size_t> latest_pending_;
   std::map<std::string, PatientRecord> records_;  // exposed patients, built by finish()
 };
 

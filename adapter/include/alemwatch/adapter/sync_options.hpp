@@ -45,6 +45,14 @@ struct SyncOptions {
   std::string client_secret_file;
   std::string client_certificate_file;   // mutual TLS
   std::string client_key_file;
+  // Bulk Data (docs/bulk.md): read through $export instead of searches.
+  bool bulk = false;
+  std::string bulk_level = "patient";    // "patient" or "system"; a group gives Group/<id>/$export
+  bool bulk_type_filter = true;          // _typeFilter: only Observations with the analytes' codes
+  // Logging (docs/logging.md): "text" or "json" lines on stderr; PHI in logs; progress off.
+  std::string log_format = "text";
+  bool log_phi = false;
+  bool quiet = false;
 };
 
 // The scopes requested when none are configured: read what the rules need, write DetectedIssues

@@ -1,0 +1,281 @@
+// The population reader (adapter/population_read.hpp): NDJSON read in two passes, Observations
+// skimmed and parsed on worker threads, must give exactly what reading every resource in full
+// gives, with every line accounted for and problems at their true line numbers.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "alemwatch/adapter/evaluation.hpp"
+#include "alemwatch/adapter/population_read.hpp"
+#include "alemwatch/fhir/ndjson_blocks.hpp"
+#include "alemwatch/fhir/observation_skim.hpp"
+#include "scenario.hpp"
+
+namespace alemwatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fhir::Instant at = *fhir::parse_fhir_datetime("2026-11-01T00:00:00Z");
+
+struct Outcome {
+  adapter::RunSummary summary;
+  std::string issues;  // NDJSON
+  std::size_t count(const std::string& type, const std::string& outcome) const {
+    auto it = summary.resources().find(type);
+    if (it == summary.resources().end()) return 0;
+    auto o = it->second.outcomes.find(outcome);
+    return o == it->second.outcomes.end() ? 0 : o->second;
+  }
+  std::size_t read(const std::string& type) const {
+    auto it = summary.resources().find(type);
+    return it == summary.resources().end() ? 0 : it->second.read;
+  }
+};
+
+std::string to_ndjson(const std::vector<fhir::DetectedIssue>& issues) {
+  std::string out;
+  for (const auto& i : issues) out += boost::json::serialize(fhir::to_json(i)) + "\n";
+  return out;
+}
+
+std::unique_ptr<Outcome> read_in_full(const std::vector<fs::path>& paths) {
+  auto out = std::make_unique<Outcome>();
+  adapter::Evaluation evaluation(testing::shipped_mappings(), out->summary);
+  fhir::ResourceReader reader(out->summary);
+  for (const auto& p : paths) reader.read(p, [&](const auto& in) { evaluation.add(in); });
+  out->summary.reading = reader.stats();
+  out->issues = to_ndjson(evaluation.finish(at, {}));
+  return out;
+}
+
+std::unique_ptr<Outcome> read_streamed(const std::vector<fs::path>& paths, adapter::PopulationReadOptions options = {}) {
+  auto out = std::make_unique<Outcome>();
+  adapter::Evaluation evaluation(testing::shipped_mappings(), out->summary);
+  out->summary.reading = adapter::read_population(paths, evaluation, out->summary, testing::shipped_mappings(), options);
+  const auto issues = evaluation.finish(at, {});
+  testing::record_produced(issues);
+  out->issues = to_ndjson(issues);
+  return out;
+}
+
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name)
+      : path_(fs::temp_directory_path() / ("alemwatch-" + name + "-" + std::to_string(::getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~ScratchDir() { fs::remove_all(path_); }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void write(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+}
+
+std::string slurp(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A synthetic bulk export from bench/make_bulk_export, and the same resources as one Bundle.
+class GeneratedExport : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new ScratchDir("population");
+    const std::string command = std::string(ALEMWATCH_BULK_GENERATOR) + " --out " + (*dir_ / "export").string() +
+                                " --patients 120 --observations 12000 --seed 7 > /dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    boost::json::array entries;
+    for (const char* type : {"Patient", "Medication", "MedicationAdministration", "Observation"}) {
+      std::ifstream in(*dir_ / "export" / (std::string(type) + ".ndjson"));
+      std::string line;
+      while (std::getline(in, line))
+        if (!line.empty()) entries.push_back(boost::json::object{{"resource", boost::json::parse(line)}});
+    }
+    write(*dir_ / "bundle.json",
+          boost::json::serialize(boost::json::object{{"resourceType", "Bundle"}, {"type", "collection"}, {"entry", entries}}));
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static fs::path export_dir() { return *dir_ / "export"; }
+  static fs::path bundle() { return *dir_ / "bundle.json"; }
+  static ScratchDir* dir_;
+};
+ScratchDir* GeneratedExport::dir_ = nullptr;
+
+TEST_F(GeneratedExport, StreamedGivesTheSameIssuesAsReadingEverythingInFull) {
+  const auto full = read_in_full({bundle()});
+  const auto streamed = read_streamed({export_dir()});
+  ASSERT_FALSE(full->issues.empty());
+  EXPECT_EQ(streamed->issues, full->issues);
+  // Every Observation is accounted for; the mapped ones are exactly those of exposed patients.
+  EXPECT_EQ(streamed->read("Observation"), full->read("Observation"));
+  EXPECT_GT(streamed->count("Observation", adapter::outcome_not_exposed), 0u);
+  EXPECT_LE(streamed->count("Observation", "mapped"), full->count("Observation", "mapped"));
+  EXPECT_EQ(streamed->summary.exposed_patients, full->summary.exposed_patients);
+  std::size_t accounted = 0;
+  for (const auto& [outcome, n] : streamed->summary.resources().at("Observation").outcomes) accounted += n;
+  EXPECT_EQ(accounted, streamed->read("Observation"));
+}
+
+TEST_F(GeneratedExport, ThreadsAndBlockSizesDoNotChangeTheResult) {
+  const auto one = read_streamed({export_dir()}, {.threads = 1});
+  const auto many = read_streamed({export_dir()}, {.threads = 3, .block_size = 4096});
+  EXPECT_EQ(one->issues, many->issues);
+  EXPECT_EQ(one->summary.json(), many->summary.json());
+}
+
+TEST_F(GeneratedExport, ProgressAddsUpToTheInputSize) {
+  std::uintmax_t reported = 0, size = 0;
+  for (const auto& e : fs::directory_iterator(export_dir()))
+    if (e.path().extension() == ".ndjson") size += fs::file_size(e.path());
+  adapter::PopulationReadOptions options;
+  options.block_size = 64 * 1024;
+  options.on_progress = [&](std::uintmax_t bytes) { reported += bytes; };
+  read_streamed({export_dir()}, options);
+  EXPECT_EQ(reported, size);
+}
+
+TEST_F(GeneratedExport, ObservationsKeptForSyncAreThoseOfExposedPatients) {
+  adapter::PopulationReadOptions options;
+  std::size_t kept = 0;
+  options.on_observation = [&](const std::string& patient, const std::string& id, std::string_view json) {
+    ++kept;
+    EXPECT_NE(json.find("\"id\":\"" + id + "\""), std::string_view::npos);
+    EXPECT_NE(json.find("Patient/" + patient), std::string_view::npos);
+  };
+  const auto run = read_streamed({export_dir()}, options);
+  EXPECT_GE(kept, run->count("Observation", "mapped"));
+}
+
+// A scenario's patient written as NDJSON, one resource per line.
+std::string scenario_ndjson(const testing::Scenario& s) {
+  std::string out;
+  for (const auto& r : s.resources()) out += boost::json::serialize(r) + "\n";
+  return out;
+}
+
+TEST(PopulationRead, ALaterVersionNotExaminedStillWithdrawsTheEarlierOne) {
+  ScratchDir dir("later-version");
+  testing::Scenario s;
+  s.result(testing::loinc::platelets, "2025-12-20T08:00:00Z", 250, "plt-base")
+      .course("2026-01-05", 5)
+      .result(testing::loinc::platelets, "2026-02-01T08:00:00Z", 40, "plt-1");
+  std::string text = scenario_ndjson(s);
+  const auto first = read_streamed({[&] { write(dir / "a.ndjson", text); return dir / "a.ndjson"; }()});
+  ASSERT_NE(first->issues.find("itp"), std::string::npos) << first->issues;
+  // The same Observation id again, now coded with a test the rules do not read: it is skimmed,
+  // not parsed, and must still replace the platelet count.
+  text += R"({"resourceType":"Observation","id":"plt-1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-02-01T08:00:00Z","valueQuantity":{"value":5,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})" "\n";
+  write(dir / "a.ndjson", text);
+  const auto second = read_streamed({dir / "a.ndjson"});
+  EXPECT_EQ(second->issues.find("itp"), std::string::npos) << second->issues;
+}
+
+TEST(PopulationRead, ProblemsNameTheirTrueLineAcrossBlocks) {
+  ScratchDir dir("lines");
+  testing::Scenario s;
+  s.course("2026-01-05", 5);
+  for (int i = 0; i < 200; ++i) s.result(testing::loinc::platelets, "2026-02-01T08:00:00Z", 200 + i, "plt-" + std::to_string(i));
+  std::string text = scenario_ndjson(s);
+  const auto lines_before = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  text += R"({"resourceType":"Observation","id":"bad-unit","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"777-3"}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-02-02T08:00:00Z","valueQuantity":{"value":150,"unit":"furlongs","system":"http://unitsofmeasure.org","code":"furlongs"}})" "\n";
+  text += "{not json\n";
+  write(dir / "a.ndjson", text);
+  const auto run = read_streamed({dir / "a.ndjson"}, {.threads = 2, .block_size = 4096});
+  std::vector<std::size_t> lines;
+  for (const auto& p : run->summary.problems())
+    if (p.where.line) lines.push_back(*p.where.line);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), lines_before + 1), lines.end()) << run->summary.text();
+  EXPECT_NE(std::find(lines.begin(), lines.end(), lines_before + 2), lines.end()) << run->summary.text();
+  EXPECT_EQ(run->summary.reading.lines_failed, 1u);
+}
+
+TEST(PopulationRead, ObservationsBeforeTheirPatientsInfusionsAreStillRead) {
+  // Observations first in the file, administrations after: the first pass finds the exposure.
+  ScratchDir dir("order");
+  testing::Scenario s;
+  s.result(testing::loinc::platelets, "2025-12-20T08:00:00Z", 250, "plt-base")
+      .course("2026-01-05", 5)
+      .result(testing::loinc::platelets, "2026-02-01T08:00:00Z", 40, "plt-1");
+  std::string text = scenario_ndjson(s), observations, others;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    (line.find("\"Observation\"") != std::string::npos ? observations : others) += line + "\n";
+  write(dir / "mixed.ndjson", observations + others);
+  const auto run = read_streamed({dir / "mixed.ndjson"});
+  EXPECT_NE(run->issues.find("itp"), std::string::npos) << run->summary.text();
+}
+
+TEST(ObservationSkim, ReadsTypeIdSubjectAndCodings) {
+  fhir::ObservationSkimmer skimmer;
+  std::string line =
+      R"({"resourceType":"Observation","id":"o1","code":{"coding":[{"system":"http://loinc.org","code":"777-3"},{"code":"x"}],"text":"Plt"},"subject":{"display":"A","reference":"Patient/p1"},"valueQuantity":{"value":1}})";
+  line.append(fhir::NdjsonBlockReader::padding, '\0');
+  const auto skim = skimmer.skim(std::string_view(line).substr(0, line.size() - 64), line.size());
+  ASSERT_TRUE(skim);
+  EXPECT_EQ(skim->resource_type, "Observation");
+  EXPECT_EQ(skim->id, "o1");
+  ASSERT_TRUE(skim->subject_reference);
+  EXPECT_EQ(*skim->subject_reference, "Patient/p1");
+  ASSERT_EQ(skim->codings.size(), 2u);
+  EXPECT_EQ(skim->codings[0].system, "http://loinc.org");
+  EXPECT_EQ(skim->codings[0].code, "777-3");
+  EXPECT_EQ(skim->codings[1].code, "x");
+}
+
+TEST(ObservationSkim, GivesUpOnAnythingSurprising) {
+  fhir::ObservationSkimmer skimmer;
+  for (std::string line : {
+           std::string(R"({"resourceType":"Observation","resourceType":"Patient"})"),
+           std::string(R"({"resourceType":"Observation","subject":{"reference":7}})"),
+           std::string(R"({"resourceType":"Observation","code":{"coding":{"code":"x"}}})"),
+           std::string(R"({"resourceType":"Observation"} {"x":1})"),
+           std::string(R"({"resourceType":"Observation")"),
+           std::string(R"(["resourceType","Observation"])"),
+           std::string("{\"resourceType\":\"Observation\",\"id\":\"\xff\"}"),
+       }) {
+    const auto size = line.size();
+    line.append(fhir::NdjsonBlockReader::padding, '\0');
+    EXPECT_FALSE(skimmer.skim(std::string_view(line).substr(0, size), line.size())) << line.substr(0, size);
+  }
+}
+
+TEST(NdjsonBlocks, LinesAreNeverSplitAndALongLineGrowsItsBlock) {
+  ScratchDir dir("blocks");
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "{\"n\":" + std::to_string(i) + "}\n";
+  text += "{\"long\":\"" + std::string(20000, 'x') + "\"}\n";
+  text += "{\"last\":1}";  // no final line break
+  write(dir / "a.ndjson", text);
+  auto reader = fhir::NdjsonBlockReader::open(dir / "a.ndjson", 4096);
+  ASSERT_TRUE(reader);
+  std::string joined;
+  std::size_t lines = 0;
+  fhir::NdjsonBlock block;
+  while (reader->next(block)) {
+    EXPECT_TRUE(block.text().back() == '\n' || block.text().ends_with("{\"last\":1}"));
+    lines += fhir::for_each_ndjson_line(block, [](std::string_view, std::size_t) {});
+    joined += block.text();
+    EXPECT_EQ(block.bytes.size(), block.size + fhir::NdjsonBlockReader::padding);
+  }
+  EXPECT_FALSE(reader->error());
+  EXPECT_EQ(joined, text);
+  EXPECT_EQ(lines, 1002u);
+}
+
+}  // namespace
+}  // namespace alemwatch
