@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job on embedded defaults: installs what is needed and builds; starts a local FHIR
 # server (tests/tools/fhir-server, in memory, on a free loopback port) loaded with the sample
-# patients of samples/; runs `alemwatch sync` against it with SQLite state; and shows the
-# DetectedIssues that are now on the server. The server stops when the script ends.
+# patients of samples/; runs `alemwatch sync` against it with SQLite state; shows the
+# DetectedIssues that are now on the server; and writes the HTML report of the synced patients
+# (`alemwatch report --state`) to build/samples-run/report.html. The server stops when the
+# script ends.
 #
 #   scripts/run-samples.sh [--at TIME]
 #
@@ -48,3 +50,9 @@ node -e '
   }
   console.log(`  (${rows.length} DetectedIssues; full summary in the run log, state in build/samples-run/alemwatch.db)`);
 ' "$work/detectedissues.json"
+
+# The same signals drawn for a clinician: one HTML page over what the sync pulled (docs/report.md).
+"$root/build/adapter/alemwatch" report --state "$work/alemwatch.db" --at "$at" --out "$work/report.html" \
+  2>"$work/report.log" || { cat "$work/report.log" >&2; exit 1; }
+echo
+echo "Report: $work/report.html"
