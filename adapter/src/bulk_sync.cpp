@@ -84,7 +84,8 @@ void read_full(const BulkSyncContext& c, const BulkPull& pulled, BulkSyncRead& o
   for (const auto& [patient, ids] : medications_of_patient)
     for (const auto& id : ids)
       if (auto it = medications.find(id); it != medications.end()) cache[patient].push_back({"Medication", id, it->second});
-  if (c.options.dry_run) return;
+  // An incomplete export must not replace what the state holds (the sync pushes nothing then).
+  if (c.options.dry_run || !pulled.export_errors.empty()) return;
   for (const auto& patient : out.exposed) {
     c.state.replace_patient_resources(c.base, patient, cache[patient]);
     c.state.clear_dirty_patients(c.base, {patient});
@@ -104,15 +105,33 @@ void read_changes(const BulkSyncContext& c, const BulkPull& pulled, BulkSyncRead
       changes.add(in);
       if (auto patient = subject_of(in.resource); patient && known.contains(*patient)) out.touched.insert(*patient);
     });
-  if (const auto exposed = changes.possibly_exposed_patients()) out.touched.insert(exposed->begin(), exposed->end());
+  if (const auto exposed = changes.possibly_exposed_patients()) {
+    out.touched.insert(exposed->begin(), exposed->end());
+  } else {
+    // Exposure cannot be told from the changes alone: touch everyone given anything.
+    for (const auto& f : pulled.resource_files)
+      if (f.file.type == "MedicationAdministration")
+        reader.read(f.path, [&](const fhir::ResourceInput& in) {
+          if (auto patient = subject_of(in.resource)) out.touched.insert(*patient);
+        });
+  }
   for (const auto& p : c.state.dirty_patients(c.base)) out.touched.insert(p);
 }
 
 }  // namespace
 
+std::string bulk_watermark_key(const SyncOptions& o) {
+  std::string key = "bulk:";
+  key += !o.group.empty() ? "group/" + o.group : o.bulk_level;
+  if (!o.bulk_type_filter) key += ":unfiltered";
+  return key;
+}
+
 fhir::FhirResult<BulkSyncRead> read_bulk_export(const BulkSyncContext& c) {
   BulkSyncRead out;
-  const auto watermark = c.state.watermark(c.base, "bulk");
+  // Another export scope (level, Group, filter) has its own watermark: changes since an export
+  // of Group A say nothing of Group B.
+  const auto watermark = c.state.watermark(c.base, bulk_watermark_key(c.options));
   out.full = !watermark || c.options.full;
   BulkPullSettings settings;
   settings.level = level_of(c.options);
@@ -122,6 +141,14 @@ fhir::FhirResult<BulkSyncRead> read_bulk_export(const BulkSyncContext& c) {
   settings.work_dir = c.options.state_file + ".bulk";
   settings.download_concurrency = static_cast<std::size_t>(std::max(1, std::min(c.options.concurrency, 8)));
   settings.on_progress = c.on_progress;
+  // The files hold PHI: they go when this run does, however it ends.
+  struct RemoveWhenDone {
+    fs::path dir;
+    ~RemoveWhenDone() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } remove_when_done{settings.work_dir};
   auto pulled = pull_bulk_export(c.http, c.base, c.m, settings);
   if (!pulled) return pulled.error();
   out.transaction_time = pulled->transaction_time;
@@ -134,8 +161,6 @@ fhir::FhirResult<BulkSyncRead> read_bulk_export(const BulkSyncContext& c) {
     read_full(c, *pulled, out);
   else
     read_changes(c, *pulled, out);
-  std::error_code ec;
-  fs::remove_all(settings.work_dir, ec);  // the files hold PHI: keep them no longer than needed
   return out;
 }
 

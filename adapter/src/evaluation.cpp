@@ -80,7 +80,8 @@ void Evaluation::add_observation(const fhir::ResourceInput& input) { record_obse
 
 Evaluation::ObservationFact Evaluation::map_observation(const fhir::ResourceInput& input, fhir::ProblemSink& sink) const {
   ObservationFact fact;
-  fhir::ResourceScope scope(sink, input.where, "Observation", id_of(input.resource));
+  fact.id = id_of(input.resource);
+  fhir::ResourceScope scope(sink, input.where, "Observation", fact.id);
   auto obs = fhir::read_observation(input.resource, scope);
   if (!obs) return fact;
   fact.id = obs->id;
@@ -95,6 +96,8 @@ void Evaluation::add_observation(ObservationFact fact) {
 
 void Evaluation::record_observation(ObservationFact fact) {
   if (!fact.mapped) {
+    // Even a rejected version is the latest read under its id: the earlier one no longer stands.
+    forget_observation(fact.id);
     summary_.count_outcome("Observation", "rejected (invalid FHIR)");
     return;
   }
@@ -139,6 +142,9 @@ std::optional<std::unordered_set<std::string>> Evaluation::possibly_exposed_pati
   for (const auto& [id, data] : patients_)
     if (!data.infusions.empty()) out.insert(id);
   for (const auto& p : pending_) {
+    // Waiting for a Medication read since, and not alemtuzumab: not exposed by this one.
+    if (auto known = medications_.find(p.mapped.pending_medication); known != medications_.end() && !known->second)
+      continue;
     const auto& source = p.mapped.source;
     auto patient = source && source->subject ? mappings::patient_id_of(*source->subject, nullptr) : std::nullopt;
     if (!patient) return std::nullopt;

@@ -38,7 +38,13 @@ struct OtherResource {
   std::string type;
   std::size_t line;  // within the block
 };
-using OtherItem = std::variant<Evaluation::AdministrationFact, OtherResource>;
+// A Bundle on one line: read on the calling thread, where its entries keep their fullUrls and
+// positions.
+struct BundleLine {
+  std::size_t line;  // within the block
+  std::string_view text;  // into the block, which lives until its merge
+};
+using OtherItem = std::variant<Evaluation::AdministrationFact, OtherResource, BundleLine>;
 
 struct ProblemBuffer : fhir::ProblemSink {
   std::vector<fhir::DataProblem> problems;
@@ -109,22 +115,14 @@ class PopulationRead {
     const std::string name = file.string();
     auto work = [&](const fhir::NdjsonBlock& block, OtherLines& out) {
       auto& skimmer = thread_skimmer();
-      fhir::ResourceReader reader(out.problems);
       out.lines = fhir::for_each_ndjson_line(block, [&](std::string_view line, std::size_t n) {
         if (is_blank(line)) return;
         if (is_observation_line(line, block, skimmer)) {
           out.has_observations = true;
           return;
         }
-        reader.read_ndjson_line(line, {name, n, {}, {}}, [&](const fhir::ResourceInput& in) {
-          if (in.resource_type == "MedicationAdministration")
-            out.items.push_back(evaluation_.map_administration(in, out.problems));
-          else
-            out.items.push_back(OtherResource{boost::json::object(in.resource, boost::json::storage_ptr()),
-                                              in.resource_type, n});
-        });
+        read_other_line(line, n, name, out);
       });
-      out.stats += reader.stats();
     };
     auto merge = [&](const fhir::NdjsonBlock& block, OtherLines& out) {
       progress(block.size / 2);
@@ -135,6 +133,9 @@ class PopulationRead {
         if (auto* fact = std::get_if<Evaluation::AdministrationFact>(&item)) {
           if (fact->where.line) *fact->where.line += line_offset;
           evaluation_.add_administration(std::move(*fact));
+        } else if (auto* bundle = std::get_if<BundleLine>(&item)) {
+          reader_.read_ndjson_line(bundle->text, {name, line_offset + bundle->line, {}, {}},
+                                   [&](const fhir::ResourceInput& in) { evaluation_.add(in); });
         } else {
           add_other(std::get<OtherResource>(item), name, line_offset);
         }
@@ -153,6 +154,29 @@ class PopulationRead {
     }
     reader_.count_file_read();
     return has_observations;
+  }
+
+  // On a worker: one line of pass 1, parsed, administrations mapped.
+  void read_other_line(std::string_view line, std::size_t n, const std::string& name, OtherLines& out) const {
+    ProblemBuffer problems;
+    fhir::ResourceReader reader(problems);
+    std::vector<OtherItem> items;
+    bool in_bundle = false;
+    reader.read_ndjson_line(line, {name, n, {}, {}}, [&](const fhir::ResourceInput& in) {
+      in_bundle |= in.full_urls != nullptr || in.where.entry.has_value();
+      if (in_bundle) return;
+      if (in.resource_type == "MedicationAdministration")
+        items.push_back(evaluation_.map_administration(in, problems));
+      else
+        items.push_back(OtherResource{boost::json::object(in.resource, boost::json::storage_ptr()), in.resource_type, n});
+    });
+    if (in_bundle) {
+      out.items.push_back(BundleLine{n, line});
+      return;
+    }
+    for (auto& p : problems.problems) out.problems.problems.push_back(std::move(p));
+    for (auto& i : items) out.items.push_back(std::move(i));
+    out.stats += reader.stats();
   }
 
   // Pass 2 over one NDJSON file: its Observation lines.

@@ -82,7 +82,8 @@ class SyncRun {
     const bool clean = tally_.patients_failed == 0 && push.counts().failed == 0 && tally_.export_errors.empty();
     if (clean && !o_.dry_run) {
       state_.set_watermark(source_.base(), "pull", fhir::format_utc_instant(started));
-      if (!bulk_transaction_time_.empty()) state_.set_watermark(source_.base(), "bulk", bulk_transaction_time_);
+      if (!bulk_transaction_time_.empty())
+        state_.set_watermark(source_.base(), bulk_watermark_key(o_), bulk_transaction_time_);
     }
     int code = clean ? sync_ok : sync_partial;
     if (push.fatal_error() && push.counts().created + push.counts().updated + push.counts().unchanged == 0)
@@ -126,8 +127,16 @@ class SyncRun {
     if (!read) return report_unreachable(read.error());
     tally_.export_errors = read->export_errors;
     for (const auto& n : read->notes) process_log().warning("bulk.note", "{text}", {field("text", n)});
+    // The server's words may quote the data it could not export.
     for (const auto& e : read->export_errors)
-      process_log().warning("bulk.export_error", "the server could not export: {text}", {field("text", e)});
+      process_log().warning("bulk.export_error", "the server could not export: {text}", {phi_field("text", e)});
+    if (!read->export_errors.empty()) {
+      // An incomplete export could withdraw issues whose evidence merely failed to export, or
+      // call a test overdue whose result did: evaluate and report, write nothing.
+      process_log().error("bulk.incomplete", "the export has {errors} error(s): nothing is written this run",
+                          {field("errors", read->export_errors.size())});
+      return finish(sync_partial, {});
+    }
     process_log().info("bulk.read", "{kind} export read: {files} file(s), {bytes} bytes, {resumes} resumed download(s)",
                        {field("kind", read->full ? "full" : "incremental"), field("files", read->files),
                         field("bytes", read->bytes), field("resumes", read->resumes)});
@@ -302,7 +311,8 @@ std::string SyncRun::sync_text(const PushCounts& c) const {
   for (const auto& f : tally_.failures) out += "  failed: " + f + "\n";
   if (!bulk_transaction_time_.empty())
     out += fmt::format("  bulk export as of {}: {} export error(s)\n", bulk_transaction_time_, tally_.export_errors.size());
-  for (const auto& e : tally_.export_errors) out += "  export error: " + e + "\n";
+  const bool phi = process_log().settings().phi;
+  for (const auto& e : tally_.export_errors) out += "  export error: " + (phi ? e : std::string("[redacted]")) + "\n";
   for (const auto& n : c.notes) out += "  " + n + "\n";
   return out;
 }
@@ -314,7 +324,8 @@ boost::json::object SyncRun::sync_json(const PushCounts& c) const {
   boost::json::array failures;
   for (const auto& f : tally_.failures) failures.emplace_back(f);
   boost::json::array export_errors;
-  for (const auto& e : tally_.export_errors) export_errors.emplace_back(e);
+  for (const auto& e : tally_.export_errors)
+    export_errors.emplace_back(process_log().settings().phi ? e : std::string("[redacted]"));
   return {{"requests", s.requests.load()},
           {"retries", s.retries.load()},
           {"connections", s.connections.load()},

@@ -220,6 +220,25 @@ TEST(PopulationRead, ObservationsBeforeTheirPatientsInfusionsAreStillRead) {
   EXPECT_NE(run->issues.find("itp"), std::string::npos) << run->summary.text();
 }
 
+TEST(PopulationRead, ABundleOnOneNdjsonLineResolvesItsFullUrlsAsWhenReadWhole) {
+  // The ITP sample with every subject written as the Patient's urn:uuid fullUrl.
+  ScratchDir dir("bundle-line");
+  auto bundle = boost::json::parse(slurp(fs::path(ALEMWATCH_SOURCE_DIR) / "samples" / "02-itp" / "bundle.json")).as_object();
+  std::string patient_url;
+  for (const auto& e : bundle.at("entry").as_array())
+    if (e.at("resource").at("resourceType") == "Patient") patient_url = std::string(e.at("fullUrl").as_string());
+  ASSERT_FALSE(patient_url.empty());
+  for (auto& e : bundle.at("entry").as_array())
+    if (auto* subject = e.at("resource").as_object().if_contains("subject")) subject->as_object()["reference"] = patient_url;
+  write(dir / "whole.json", boost::json::serialize(bundle));
+  write(dir / "line.ndjson", boost::json::serialize(bundle) + "\n");
+  const auto whole = read_in_full({dir / "whole.json"});
+  const auto line = read_streamed({dir / "line.ndjson"});
+  ASSERT_NE(whole->issues.find("itp"), std::string::npos) << whole->summary.text();
+  EXPECT_EQ(line->issues, whole->issues) << line->summary.text();
+  EXPECT_EQ(line->summary.problems().size(), whole->summary.problems().size());
+}
+
 TEST(ObservationSkim, ReadsTypeIdSubjectAndCodings) {
   fhir::ObservationSkimmer skimmer;
   std::string line =

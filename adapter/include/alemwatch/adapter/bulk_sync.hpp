@@ -48,4 +48,7 @@ struct BulkSyncContext {
 
 fhir::FhirResult<BulkSyncRead> read_bulk_export(const BulkSyncContext& context);
 
+// The state's watermark key for this export scope: "bulk:patient", "bulk:group/<id>", ...
+std::string bulk_watermark_key(const SyncOptions& options);
+
 }  // namespace alemwatch::adapter
