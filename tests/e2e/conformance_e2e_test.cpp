@@ -103,6 +103,24 @@ TEST_F(Conformance, EveryScenarioPassesWithNoLoadAgainstAServerStartedWithTheSam
   EXPECT_FALSE(report().at("loaded").as_bool());
 }
 
+TEST_F(Conformance, ScenariosWhoseDataCannotBeReadFailEvenWhenTheRightIssuesAreAlreadyThere) {
+  // An Epic-like server that refuses Observation searches without a category: a sync told so
+  // leaves the right issues on it; the kit, not told, cannot read the results, and must not
+  // pass on what an earlier run left behind.
+  auto options = load_all_options();
+  options.push_back("--require-category");
+  FhirServerProcess server(options);
+  const auto seeded = run_alemwatch("sync --base-url " + server.base_url() + " --state " + scratch.file("seed.db") +
+                                    " --at " + sync_time + " --require-category");
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.output;
+  auto run = conformance(server, "--no-load");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  for (const auto& s : samples()) EXPECT_TRUE(contains(run.output, "FAIL " + s.name + "\n")) << s.name << "\n" << run.output;
+  EXPECT_TRUE(scenario("02-itp").at("sync_failed").as_bool());
+  EXPECT_TRUE(contains(run.output, "could not pull Patient/aw-02") || contains(run.output, "server refused"))
+      << run.output;
+}
+
 TEST_F(Conformance, AnIssueChangedOnTheServerFailsExactlyItsScenarioWithTheDifferenceInWords) {
   FhirServerProcess server;
   TestClient client(server.base_url());

@@ -177,9 +177,16 @@ int run_conformance(const ConformanceOptions& o) {
   if (sync.exit_code == sync_usage || sync.exit_code == sync_unreachable) return sync.exit_code;
   report.sync_exit_code = sync.exit_code;
   report.sync_summary = sync.summary;
-  for (std::size_t i = 0; i < samples->size(); ++i)
-    for (const auto& p : (*samples)[i].patient_ids)
-      for (auto& line : sync.by_patient[p]) report.scenarios[i].sync_lines.push_back(line);
+  for (std::size_t i = 0; i < samples->size(); ++i) {
+    auto& scenario = report.scenarios[i];
+    // A failed pull or write fails the scenario even when what is on the server looks right: an
+    // earlier run may have left it there.
+    scenario.sync_failed = sync.unattributed_failure;
+    for (const auto& p : (*samples)[i].patient_ids) {
+      for (auto& line : sync.by_patient[p]) scenario.sync_lines.push_back(line);
+      if (sync.failed_patients.contains(p)) scenario.sync_failed = true;
+    }
+  }
 
   const ComparisonOptions comparison{(*mappings)->signals.identifier_system(), {source.base(), target.base()}};
   auto on_server = read_back_issues(target, comparison.identifier_system, patients, references);

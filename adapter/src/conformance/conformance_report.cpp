@@ -30,7 +30,8 @@ boost::json::object scenario_json(const ScenarioResult& s) {
                         {"expected", s.expected},
                         {"on_server", s.on_server},
                         {"differences", std::move(differences)},
-                        {"sync_notes", strings(s.sync_lines)}};
+                        {"sync_notes", strings(s.sync_lines)},
+                        {"sync_failed", s.sync_failed}};
   if (!s.load_refusal.empty()) o["load_refused"] = s.load_refusal;
   return o;
 }
@@ -48,6 +49,8 @@ std::string ConformanceReport::text() const {
     if (!s.load_refusal.empty()) out += "  server refused the sample Bundle: " + s.load_refusal + "\n";
     for (const auto& d : s.differences) out += "  " + d.text + "\n";
     for (const auto& l : s.sync_lines) out += "  " + l + "\n";
+    if (s.sync_failed && s.differences.empty() && s.load_refusal.empty())
+      out += "  the sync could not read or write this scenario's data (above, or under server:)\n";
   }
   for (const auto& l : server_lines) out += "server: " + l + "\n";
   out += fmt::format("{} of {} scenarios passed, {} failed\n", passed(), scenarios.size(), failed());

@@ -88,9 +88,13 @@ std::optional<std::string> refusal(const std::string& subject, const std::string
 std::string patient_of_identifier(const std::string& identifier) { return identifier.substr(0, identifier.find('/')); }
 
 void attribute(const std::string& patient, std::string line, const std::vector<std::string>& patients,
-               ConformanceSyncOutcome& out) {
+               ConformanceSyncOutcome& out, bool failure) {
   for (const auto& p : patients)
-    if (p == patient) return out.by_patient[p].push_back(std::move(line));
+    if (p == patient) {
+      if (failure) out.failed_patients.insert(p);
+      return out.by_patient[p].push_back(std::move(line));
+    }
+  if (failure) out.unattributed_failure = true;
   out.general.push_back(std::move(line));
 }
 
@@ -134,6 +138,10 @@ ConformanceSyncOutcome run_conformance_sync(SyncOptions options, const std::vect
   options.group.clear();
   options.dry_run = false;
   options.full = true;
+  options.bulk = false;  // the kit syncs the sample patients by name
+  // The samples are synthetic: the server's own words about refused writes are what a vendor
+  // needs to see.
+  options.log_phi = true;
   out.exit_code = run_sync(options);
   out.summary = read_summary(scratch.file("summary.json"));
   const auto lines = [&](const char* key) {
@@ -144,14 +152,14 @@ ConformanceSyncOutcome run_conformance_sync(SyncOptions options, const std::vect
     if (!f.is_string()) continue;
     const std::string line(f.get_string());
     const std::string patient = line.starts_with("Patient/") ? line.substr(8, line.find(": ") - 8) : "";
-    attribute(patient, describe_sync_line(line), patients, out);
+    attribute(patient, describe_sync_line(line), patients, out, true);
   }
   for (const auto& n : lines("notes")) {
     if (!n.is_string()) continue;
     const std::string line(n.get_string());
     const auto after = line.find(": ");
     const std::string identifier = after == std::string::npos ? "" : line.substr(after + 2, line.find(": ", after + 2) - after - 2);
-    attribute(patient_of_identifier(identifier), describe_sync_line(line), patients, out);
+    attribute(patient_of_identifier(identifier), describe_sync_line(line), patients, out, line.starts_with("failed: "));
   }
   return out;
 }

@@ -20,8 +20,9 @@ struct ScenarioResult {
   std::string load_refusal;                  // why the server refused the Bundle; empty: loaded or not asked
   std::vector<IssueDifference> differences;
   std::vector<std::string> sync_lines;       // what the server refused, or the sync left alone, in words
+  bool sync_failed = false;                  // reading or writing its patients' data failed
 
-  bool passed() const { return load_refusal.empty() && differences.empty(); }
+  bool passed() const { return load_refusal.empty() && differences.empty() && !sync_failed; }
 };
 
 struct ConformanceReport {

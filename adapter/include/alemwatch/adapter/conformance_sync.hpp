@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <set>
 #include <vector>
 
 #include "alemwatch/adapter/sync_options.hpp"
@@ -18,6 +19,10 @@ struct ConformanceSyncOutcome {
   boost::json::object summary;                                // the summary's "sync" object; empty if none
   std::map<std::string, std::vector<std::string>> by_patient;  // what went wrong, in words, per Patient id
   std::vector<std::string> general;                           // what went wrong that names no patient
+  // Patients whose pull or DetectedIssue write failed ("left alone" is not a failure), and
+  // whether something failed that names no patient: their scenarios cannot pass.
+  std::set<std::string> failed_patients;
+  bool unattributed_failure = false;
 };
 
 // `options` gives the server, authorisation and TLS; the state file, time, patients, summary
