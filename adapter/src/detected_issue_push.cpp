@@ -39,9 +39,14 @@ std::string DetectedIssuePush::identifier_query(const std::string& identifier) c
 
 void DetectedIssuePush::fail(const std::string& identifier, const fhir::FhirError& error) {
   ++counts_.failed;
-  counts_.notes.push_back("failed: " + identifier + ": " + error.describe());
+  // A server refusing a DetectedIssue may quote the body we sent, whose detail names result
+  // values: its words are kept out of the logs and summary unless --log-phi.
+  fhir::FhirError shown = error;
+  if (!process_log().settings().phi && error.kind == fhir::FhirError::Kind::status && !error.detail.empty())
+    shown.detail = "[redacted: the server's text, shown with --log-phi]";
+  counts_.notes.push_back("failed: " + identifier + ": " + shown.describe());
   process_log().error("push.failed", "failed: {identifier}: {error}",
-                      {field("identifier", identifier), field("error", error.describe())});
+                      {field("identifier", identifier), field("error", shown.describe())});
   if (error.unreachable() && !fatal_) fatal_ = error;
 }
 

@@ -1,5 +1,7 @@
 #include "alemwatch/adapter/log.hpp"
 
+#include <cctype>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -48,17 +50,31 @@ std::optional<LogFormat> parse_log_format(std::string_view name) {
 }
 
 std::string redact_quoted(std::string_view text) {
+  // A value is quoted as '<value>' and may itself hold apostrophes ("Mr O'Brien's sample"): a
+  // quote opens after a non-letter, and closes before the end or a space or punctuation. An
+  // unclosed quote is redacted to the end, never left out.
+  const auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  const auto opens = [&](std::size_t i) { return i == 0 || !is_word(text[i - 1]); };
+  const auto closes = [&](std::size_t i) {
+    return i + 1 == text.size() || std::string_view(" ,.;:)!?\n").find(text[i + 1]) != std::string_view::npos;
+  };
   std::string out;
   std::size_t at = 0;
-  while (at < text.size()) {
-    const auto open = text.find('\'', at);
-    const auto close = open == std::string_view::npos ? open : text.find('\'', open + 1);
-    if (close == std::string_view::npos) break;
+  for (std::size_t open = text.find('\'', at); open != std::string_view::npos; open = text.find('\'', open + 1)) {
+    if (!opens(open)) continue;
+    std::size_t close = std::string_view::npos;
+    for (auto k = text.find('\'', open + 1); k != std::string_view::npos; k = text.find('\'', k + 1))
+      if (closes(k)) {
+        close = k;
+        break;
+      }
     out.append(text.substr(at, open - at));
     out += '\'';
     out += redacted;
     out += '\'';
+    if (close == std::string_view::npos) return out;
     at = close + 1;
+    open = close;
   }
   out.append(text.substr(std::min(at, text.size())));
   return out;

@@ -89,6 +89,12 @@ TEST(Log, QuotedValuesInReasonsAreRedacted) {
   EXPECT_EQ(redact_quoted("missing: no value"), "missing: no value");
   EXPECT_EQ(redact_quoted("an apostrophe' alone"), "an apostrophe' alone");
   EXPECT_EQ(redact_quoted(""), "");
+  // Values holding apostrophes are redacted whole.
+  EXPECT_EQ(redact_quoted("'Haemolysed, Mr O'Brien's sample' is text"), "'[redacted]' is text");
+  EXPECT_EQ(redact_quoted("'it's 4.5 x10^9/L' is not a recognised value"), "'[redacted]' is not a recognised value");
+  EXPECT_EQ(redact_quoted("unit 'O'Neil' (code 'x'):"), "unit '[redacted]' (code '[redacted]'):");
+  // An unclosed quote is redacted to the end rather than left out.
+  EXPECT_EQ(redact_quoted("value 'Mrs Smith"), "value '[redacted]'");
 }
 
 TEST(Log, TheRunSummaryRedactsProblemReasonsUnlessAskedFor) {
