@@ -141,10 +141,13 @@ TEST(ReportBrowser, TheSamplesReportShowsEverySignalAndChartInChromium) {
   EXPECT_GT(page.at("pdfBytes").to_number<std::size_t>(), 0u);
 
   std::set<std::pair<std::string, std::string>> charted;
+  std::size_t highlighted = 0;
   for (const auto& c : page.at("charts").as_array()) {
     const auto& chart = c.as_object();
     const std::string p(chart.at("patient").as_string()), a(chart.at("analyte").as_string());
     EXPECT_TRUE(chart.at("svg").as_bool()) << p << " " << a;
+    EXPECT_GT(chart.at("points").to_number<std::size_t>(), 0u) << "a chart with no result drawn: " << p << " " << a;
+    highlighted += chart.at("highlighted").to_number<std::size_t>();
     EXPECT_GT(chart.at("width").to_number<double>(), 100) << p << " " << a;
     EXPECT_GT(chart.at("height").to_number<double>(), 50) << p << " " << a;
     EXPECT_FALSE(chart.at("title").as_string().empty());
@@ -152,6 +155,7 @@ TEST(ReportBrowser, TheSamplesReportShowsEverySignalAndChartInChromium) {
     EXPECT_TRUE(charted.insert({p, a}).second) << "two charts for " << p << " " << a;
   }
   EXPECT_EQ(charted, expected_pairs);
+  EXPECT_GT(highlighted, 0u) << "the evidence behind the signals is highlighted";
 
   ASSERT_TRUE(page.at("screenshot").is_string()) << "no section for patient " << patient;
   ASSERT_TRUE(fs::exists(png));

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   auto* report_cmd = app.add_subcommand("report", "Evaluate and draw the signals and each patient's results as one HTML page");
   report_cmd->add_option("PATH", report.paths, "FHIR input, as for evaluate (Bundles, resources, NDJSON, directories)");
   report_cmd->add_option("--state", report.state, "Report on the resources cached in this sync state file instead");
+  report_cmd->add_option("--server", report.server, "With --state: the FHIR base whose patients to report (needed when it holds several)");
   report_cmd->add_option("--at", report.at, "Evaluation time, ISO 8601 (default: now, then shown in the page)");
   report_cmd->add_option("--mappings", report.mappings, "Directory of mapping data files (default: the shipped copy)");
   report_cmd->add_option("--out", report.out, "The HTML file to write")->required();

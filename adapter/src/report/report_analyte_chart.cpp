@@ -78,13 +78,19 @@ LineChart analyte_chart(const PatientView& p, const mappings::Analyte& a) {
   for (const LabResult* r : results) {
     ChartPoint point{TimeAxis::days(r->time), 0, "", false};
     const std::string value = positivity ? reading_text(*r) : describe_value(*r, a);
+    const std::string cited = evidence_text(p, *r);
     if (positivity) {
-      if (r->positivity == mappings::Positivity::unknown) continue;  // listed in the table, not drawn
-      point.y = r->positivity == mappings::Positivity::positive ? 1 : 0;
+      // A number among readings (a strip reported in mg/dL beside "1+" ones): drawn as positive
+      // when a signal cites it (the rule found it at or past its threshold), else only listed.
+      if (r->positivity == mappings::Positivity::unknown) {
+        if (cited.empty()) continue;
+        point.y = 1;
+      } else {
+        point.y = r->positivity == mappings::Positivity::positive ? 1 : 0;
+      }
     } else {
       point.y = *r->value;
     }
-    const std::string cited = evidence_text(p, *r);
     point.highlighted = !cited.empty();
     highlighted += point.highlighted;
     point.label = fhir::format_utc_date(r->time) + ": " + value + (cited.empty() ? "" : " (evidence: " + cited + ")");

@@ -1,5 +1,7 @@
 #include "alemwatch/adapter/report_command.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -20,21 +22,26 @@ namespace {
 constexpr const char* me = "alemwatch report: ";
 
 // Through a temporary file and a rename, so a browser never opens half a page.
+// The page holds PHI: it is made readable by its owner only, like the state file.
 bool write_file_atomically(const std::string& file, const std::string& text, std::string& error) {
   const std::string temp = file + ".tmp";
+  std::error_code ec;
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    std::filesystem::permissions(temp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ec);
     out << text;
     out.flush();
-    if (!out) {
+    if (!out || ec) {
       error = "cannot write " + temp;
+      std::filesystem::remove(temp, ec);
       return false;
     }
   }
-  std::error_code ec;
   std::filesystem::rename(temp, file, ec);
   if (ec) {
     error = "cannot rename " + temp + " to " + file + ": " + ec.message();
+    std::filesystem::remove(temp, ec);
     return false;
   }
   return true;
@@ -42,15 +49,32 @@ bool write_file_atomically(const std::string& file, const std::string& text, std
 
 // Feeds every resource cached in the state file, for every server, to the evaluation, as sync
 // does for the patients it did not fetch. Returns false when the file cannot be read.
-bool read_state(const std::string& file, Evaluation& evaluation, RunSummary& summary, ReportHeader& header) {
+// Nothing, or the exit code when the servers asked for and held do not fit.
+std::optional<int> read_state(const std::string& file, const std::optional<std::string>& server_wanted,
+                              Evaluation& evaluation, RunSummary& summary, ReportHeader& header) {
   auto store = StateStore::open_read_only(file);
   if (!store) {
     std::cerr << me << "state file " << store.error().describe() << "\n";
     ++summary.reading.files_failed;
-    return false;
+    return std::nullopt;
   }
   ++summary.reading.files_read;
-  const auto servers = (*store)->cached_servers();
+  auto servers = (*store)->cached_servers();
+  // Patient ids are a server's own: two servers' Patient/123 are different people, and must not
+  // be drawn as one.
+  if (server_wanted) {
+    if (std::find(servers.begin(), servers.end(), *server_wanted) == servers.end()) {
+      std::cerr << me << "the state file holds no patients of " << *server_wanted << "\n";
+      return exit_usage;
+    }
+    servers = {*server_wanted};
+  } else if (servers.size() > 1) {
+    std::cerr << me << "the state file holds patients of " << servers.size()
+              << " servers, whose ids may clash: choose one with --server:";
+    for (const auto& s : servers) std::cerr << " " << s;
+    std::cerr << "\n";
+    return exit_usage;
+  }
   if (servers.empty()) header.inputs.push_back("state file " + file + ": no cached patients");
   for (const auto& server : servers) {
     const auto patients = (*store)->cached_patients(server);
@@ -65,7 +89,7 @@ bool read_state(const std::string& file, Evaluation& evaluation, RunSummary& sum
         evaluation.add({v.get_object(), c.type, where, nullptr});
       }
   }
-  return true;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -98,7 +122,7 @@ int run_report(const ReportOptions& options) {
   RunSummary summary;
   Evaluation evaluation(m, summary);
   if (options.state) {
-    read_state(*options.state, evaluation, summary, header);
+    if (auto refused = read_state(*options.state, options.server, evaluation, summary, header)) return *refused;
   } else {
     fhir::ResourceReader reader(summary);
     for (const auto& path : options.paths) {

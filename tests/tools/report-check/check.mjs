@@ -74,6 +74,7 @@ try {
         title: svg?.querySelector('title')?.textContent || '',
         desc: svg?.querySelector('desc')?.textContent || '',
         points: svg ? svg.querySelectorAll('circle.point').length : 0,
+        highlighted: svg ? svg.querySelectorAll('circle.point.highlighted').length : 0,
         width: box.width,
         height: box.height,
       };

@@ -10,7 +10,8 @@ namespace alemwatch::adapter {
 
 struct ReportOptions {
   std::vector<std::string> paths;       // FHIR files and directories, as evaluate reads them
-  std::optional<std::string> state;     // or: a sync state file, every server's cached resources
+  std::optional<std::string> state;     // or: a sync state file's cached resources
+  std::optional<std::string> server;    // with --state: which server's (needed when it holds several)
   std::optional<std::string> at;        // ISO 8601; default now (then the page shows when it was made)
   std::optional<std::string> mappings;  // directory; default the shipped data
   std::string out;                      // the HTML file
