@@ -1,6 +1,7 @@
 #include "alemwatch/adapter/evaluation.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "alemwatch/adapter/exposure.hpp"
 #include "alemwatch/adapter/rules.hpp"
@@ -65,14 +66,10 @@ void Evaluation::add(const fhir::ResourceInput& input) {
     summary_.count_outcome(input.resource_type, "rejected (not a FHIR resource)");
 }
 
-void Evaluation::forget(OwnerMap& owners, std::string_view id, bool observation) {
+void Evaluation::forget(OwnerMap& owners, std::string_view id) {
   auto it = owners.find(id);
   if (it == owners.end()) return;
-  auto& patient = *it->second;
-  if (observation)
-    patient.results.erase(it->first);
-  else
-    patient.infusions.erase(it->first);
+  it->second->infusions.erase(it->first);
   owners.erase(it);
 }
 
@@ -105,12 +102,12 @@ void Evaluation::record_observation(ObservationFact fact) {
   summary_.count_outcome("Observation", outcome_name(mapped.outcome));
   if (mapped.unit_problem) ++summary_.unit_problems;
   // The latest version read under an id wins, whatever its outcome.
-  forget_observation(fact.id);
-  if (mapped.outcome != mappings::ObservationOutcome::mapped) return;
-  auto& patient = patients_[mapped.patient_id];
-  mark_seen(IdHash{}(fact.id));
-  observation_owner_[fact.id] = &patient;
-  patient.results.insert_or_assign(std::move(fact.id), std::move(mapped.result));
+  if (mapped.outcome != mappings::ObservationOutcome::mapped) {
+    forget_observation(fact.id);
+    return;
+  }
+  if (!fact.id.empty()) mark_seen(IdHash{}(fact.id));
+  patients_[mapped.patient_id].results.push_back({++observations_read_, std::move(mapped.result)});
 }
 
 void Evaluation::count_skipped_observations(const std::string& outcome, std::size_t n) {
@@ -119,7 +116,31 @@ void Evaluation::count_skipped_observations(const std::string& outcome, std::siz
 }
 
 void Evaluation::forget_observation(std::string_view id) {
-  if (!id.empty() && maybe_seen(IdHash{}(id))) forget(observation_owner_, id, true);
+  if (!id.empty() && maybe_seen(IdHash{}(id))) withdrawals_.push_back({++observations_read_, std::string(id)});
+}
+
+void Evaluation::settle_results() {
+  // The last version read under each id; an Observation without an id is its patient's own
+  // (as ever: the last one without an id stands for that patient).
+  std::unordered_map<std::string_view, std::uint32_t> latest;
+  for (const auto& w : withdrawals_) latest[w.id] = std::max(latest[w.id], w.sequence);
+  for (const auto& [patient, data] : patients_)
+    for (const auto& e : data.results)
+      if (!e.result.observation_id.empty()) {
+        auto& l = latest[e.result.observation_id];
+        l = std::max(l, e.sequence);
+      }
+  for (auto& [patient, data] : patients_) {
+    std::uint32_t last_unnamed = 0;
+    for (const auto& e : data.results)
+      if (e.result.observation_id.empty()) last_unnamed = std::max(last_unnamed, e.sequence);
+    std::erase_if(data.results, [&](const ResultEntry& e) {
+      return e.result.observation_id.empty() ? e.sequence != last_unnamed
+                                             : latest.at(e.result.observation_id) != e.sequence;
+    });
+  }
+  withdrawals_.clear();
+  withdrawals_.shrink_to_fit();
 }
 
 // Two bits per id, taken from the two halves of its hash; 4 Mbit hold hundreds of thousands of
@@ -180,7 +201,7 @@ void Evaluation::record_administration_fact(AdministrationFact fact) {
   }
   const std::size_t sequence = ++administrations_read_;
   if (!fact.id.empty()) {
-    forget(administration_owner_, fact.id, false);
+    forget(administration_owner_, fact.id);
     // Only ids with a version waiting for its Medication need their latest version remembered.
     if (auto it = latest_pending_.find(fact.id); it != latest_pending_.end()) it->second = sequence;
   }
@@ -263,6 +284,7 @@ std::vector<T> sorted_values(std::map<std::string, T>&& by_id, Key key) {
 
 std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const IssueWriterOptions& options) {
   resolve_pending();
+  settle_results();
   std::vector<fhir::DetectedIssue> issues;
   std::vector<std::string> ids;
   for (const auto& [id, data] : patients_)
@@ -277,8 +299,12 @@ std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const Issu
     // The facts move into the record, so the peak memory is one copy of them.
     record.infusions = sorted_values(std::move(data.infusions), [](const auto& a) { return a.time; });
     record.series.resize(m_.analytes.all().size());
-    for (auto& r : sorted_values(std::move(data.results), [](const auto& r) { return r.time; }))
-      record.series[r.analyte].push_back(std::move(r));
+    // By time; ties in id order, as results were always kept.
+    std::sort(data.results.begin(), data.results.end(), [](const ResultEntry& a, const ResultEntry& b) {
+      return std::tie(a.result.time, a.result.observation_id) < std::tie(b.result.time, b.result.observation_id);
+    });
+    for (auto& e : data.results) record.series[e.result.analyte].push_back(std::move(e.result));
+    data.results = {};  // freed patient by patient: the peak is one copy of the facts
     const Exposure exposure(record, m_.exposure);
     const RuleContext ctx{m_, record, exposure, at};
     for (const auto& signal : evaluate_patient(ctx)) issues.push_back(write_issue(signal, m_, options));
@@ -287,7 +313,6 @@ std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const Issu
             [](const auto& a, const auto& b) { return a.identifier_value < b.identifier_value; });
   for (const auto& i : issues) summary_.count_issue(i);
   patients_.clear();  // the records hold the facts now
-  observation_owner_.clear();
   administration_owner_.clear();
   return issues;
 }

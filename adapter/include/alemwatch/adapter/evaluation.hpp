@@ -78,9 +78,20 @@ class Evaluation {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
+  // A laboratory result as read, in reading order. Versions are settled in finish(): of all the
+  // entries and withdrawals under one id, the one read last counts. No index by id is kept while
+  // reading, so adding a result is cheap and its memory is the result's own.
+  struct ResultEntry {
+    std::uint32_t sequence = 0;
+    mappings::LabResult result;
+  };
   struct PatientData {
     std::map<std::string, mappings::Administration> infusions;  // by MedicationAdministration id
-    std::map<std::string, mappings::LabResult> results;         // by Observation id
+    std::vector<ResultEntry> results;                           // in reading order
+  };
+  struct Withdrawal {  // a later version under an id that may have a result: it withdraws it
+    std::uint32_t sequence = 0;
+    std::string id;
   };
   // Resource id -> the patient data holding what it contributed (patients_ never moves its nodes).
   using OwnerMap = std::unordered_map<std::string, PatientData*, IdHash, std::equal_to<>>;
@@ -96,7 +107,9 @@ class Evaluation {
   void record_administration_fact(AdministrationFact fact);
   void add_medication(const fhir::ResourceInput& input);
   void record_administration(mappings::MappedAdministration& mapped);
-  void forget(OwnerMap& owners, std::string_view id, bool observation);
+  void forget(OwnerMap& owners, std::string_view id);
+  // The results that count after every version is settled, by patient (moved out of patients_).
+  void settle_results();
   void resolve_pending();
 
   const mappings::Mappings& m_;
@@ -104,9 +117,10 @@ class Evaluation {
   mappings::LabResultMapper lab_mapper_;
   mappings::AdministrationMapper administration_mapper_;
   std::unordered_map<std::string, PatientData> patients_;
-  OwnerMap observation_owner_;     // Observation id -> patient
-  // A Bloom filter over the ids ever put in observation_owner_: most Observations read are
-  // new, and the filter says so without a hash-table lookup (a cache miss) for each.
+  std::uint32_t observations_read_ = 0;  // the sequence of versions
+  std::vector<Withdrawal> withdrawals_;
+  // A Bloom filter over the ids of the results kept: most Observations read are new, and the
+  // filter says so, so that only a few later versions are recorded as withdrawals.
   std::vector<std::uint64_t> observation_ids_seen_ = std::vector<std::uint64_t>(1u << 16);
   bool maybe_seen(std::size_t hash) const;
   void mark_seen(std::size_t hash);
