@@ -144,8 +144,16 @@ std::optional<std::string> issue_identifier(const object& issue, const std::stri
 std::vector<IssueDifference> compare_issues(const std::vector<object>& expected, const std::vector<object>& on_server,
                                             const ComparisonOptions& options) {
   std::map<std::string, const object*> wanted;
-  for (const auto& e : expected)
-    if (auto id = issue_identifier(e, options.identifier_system)) wanted.emplace(*id, &e);
+  std::vector<IssueDifference> out;
+  // An expected issue the kit cannot match is a fault of the samples, never a silent pass.
+  for (const auto& e : expected) {
+    auto id = issue_identifier(e, options.identifier_system);
+    if (!id)
+      out.push_back({"unusable expectation", {}, {}, {},
+                     "unusable expectation: an expected issue has no identifier of system " + options.identifier_system});
+    else if (!wanted.emplace(*id, &e).second)
+      out.push_back({"unusable expectation", *id, {}, {}, "unusable expectation: " + *id + " is expected twice"});
+  }
   std::map<std::string, std::vector<const object*>> held;
   for (const auto& s : on_server)
     if (auto id = issue_identifier(s, options.identifier_system)) held[*id].push_back(&s);
@@ -154,7 +162,6 @@ std::vector<IssueDifference> compare_issues(const std::vector<object>& expected,
   for (const auto& [id, e] : wanted) identifiers.insert(id);
   for (const auto& [id, s] : held) identifiers.insert(id);
 
-  std::vector<IssueDifference> out;
   for (const auto& id : identifiers) {
     const auto w = wanted.find(id);
     const auto h = held.find(id);

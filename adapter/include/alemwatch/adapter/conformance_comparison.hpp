@@ -20,7 +20,7 @@ namespace alemwatch::adapter {
 
 struct IssueDifference {
   // "missing", "unexpected", "duplicate", "wrong patient", "wrong status", "wrong severity",
-  // "wrong code", "wrong evidence", "wrong implicated"
+  // "wrong code", "wrong evidence", "wrong implicated", "unusable expectation"
   std::string kind;
   std::string identifier;
   std::string expected;  // the expected value, in words; empty for "unexpected"
