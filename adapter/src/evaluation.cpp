@@ -121,7 +121,8 @@ void Evaluation::forget_observation(std::string_view id) {
 
 void Evaluation::settle_results() {
   // The last version read under each id; an Observation without an id is its patient's own
-  // (as ever: the last one without an id stands for that patient).
+  // (as ever: the last one without an id stands for that patient). The keys point into the
+  // entries, so every decision is taken before any entry moves.
   std::unordered_map<std::string_view, std::uint32_t> latest;
   for (const auto& w : withdrawals_) latest[w.id] = std::max(latest[w.id], w.sequence);
   for (const auto& [patient, data] : patients_)
@@ -130,14 +131,24 @@ void Evaluation::settle_results() {
         auto& l = latest[e.result.observation_id];
         l = std::max(l, e.sequence);
       }
-  for (auto& [patient, data] : patients_) {
+  std::unordered_map<const PatientData*, std::vector<bool>> keep;
+  for (const auto& [patient, data] : patients_) {
     std::uint32_t last_unnamed = 0;
     for (const auto& e : data.results)
       if (e.result.observation_id.empty()) last_unnamed = std::max(last_unnamed, e.sequence);
-    std::erase_if(data.results, [&](const ResultEntry& e) {
-      return e.result.observation_id.empty() ? e.sequence != last_unnamed
-                                             : latest.at(e.result.observation_id) != e.sequence;
-    });
+    auto& k = keep[&data];
+    for (const auto& e : data.results)
+      k.push_back(e.result.observation_id.empty() ? e.sequence == last_unnamed
+                                                  : latest.at(e.result.observation_id) == e.sequence);
+  }
+  latest.clear();
+  for (auto& [patient, data] : patients_) {
+    const auto& k = keep.at(&data);
+    std::vector<ResultEntry> kept;
+    kept.reserve(static_cast<std::size_t>(std::count(k.begin(), k.end(), true)));
+    for (std::size_t i = 0; i < data.results.size(); ++i)
+      if (k[i]) kept.push_back(std::move(data.results[i]));
+    data.results = std::move(kept);
   }
   withdrawals_.clear();
   withdrawals_.shrink_to_fit();

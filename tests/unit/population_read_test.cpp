@@ -185,6 +185,27 @@ TEST(PopulationRead, ALaterVersionNotExaminedStillWithdrawsTheEarlierOne) {
   EXPECT_EQ(second->issues.find("itp"), std::string::npos) << second->issues;
 }
 
+TEST(PopulationRead, VersionsOfShortIdsAreSettledWhateverMovesInMemory) {
+  // Short ids live inside their strings: settling versions must not keep pointers into entries
+  // that move (found by the fuzzer).
+  ScratchDir dir("short-ids");
+  testing::Scenario s;
+  s.result(testing::loinc::platelets, "2025-12-20T08:00:00Z", 250, "a")
+      .course("2026-01-05", 5)
+      .result(testing::loinc::platelets, "2026-02-01T08:00:00Z", 40, "b")
+      .result(testing::loinc::platelets, "2026-02-02T08:00:00Z", 41, "c")
+      .result(testing::loinc::platelets, "2026-02-01T08:00:00Z", 240, "b")  // a later version of b
+      .result(testing::loinc::platelets, "2026-02-03T08:00:00Z", 42, "d")
+      .result(testing::loinc::platelets, "2026-02-02T08:00:00Z", 245, "c");  // and of c
+  write(dir / "a.ndjson", scenario_ndjson(s));
+  const auto streamed = read_streamed({dir / "a.ndjson"});
+  const auto full = read_in_full({dir / "a.ndjson"});
+  EXPECT_EQ(streamed->issues, full->issues);
+  // Only d (42) is low now: the ITP episode cites it and not b or c.
+  EXPECT_NE(streamed->issues.find("Observation/d"), std::string::npos) << streamed->issues;
+  EXPECT_EQ(streamed->issues.find("Observation/b\""), std::string::npos) << streamed->issues;
+}
+
 TEST(PopulationRead, ProblemsNameTheirTrueLineAcrossBlocks) {
   ScratchDir dir("lines");
   testing::Scenario s;
