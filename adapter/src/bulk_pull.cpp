@@ -57,11 +57,7 @@ fhir::BulkExportRequest request_for(const BulkPullSettings& s, const mappings::M
 
 std::string observation_type_filter(const mappings::Mappings& m) {
   std::string codes;
-  for (const auto& a : m.analytes.all())
-    for (const auto& code : a.loinc) {
-      if (!codes.empty()) codes += ",";
-      codes += std::string(fhir::loinc_system) + "|" + code;
-    }
+  for (const auto& token : m.analytes.loinc_tokens()) codes += (codes.empty() ? "" : ",") + token;
   return "Observation?code=" + codes;
 }
 

@@ -20,13 +20,6 @@ std::string string_at(const boost::json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
-// The Patient a MedicationAdministration or Observation names, if plain.
-std::optional<std::string> subject_of(const boost::json::object& r) {
-  const auto* subject = r.if_contains("subject");
-  if (!subject || !subject->is_object()) return std::nullopt;
-  return mappings::patient_id_of(fhir::Reference{string_at(subject->get_object(), "reference"), {}}, nullptr);
-}
-
 // The Medication id a MedicationAdministration refers to, if any.
 std::optional<std::string> medication_of(const boost::json::object& r) {
   const auto* ref = r.if_contains("medicationReference");
@@ -69,7 +62,7 @@ void read_full(const BulkSyncContext& c, const BulkPull& pulled, BulkSyncRead& o
       if (in.resource_type == "Medication") {
         medications[string_at(in.resource, "id")] = boost::json::serialize(in.resource);
       } else if (in.resource_type == "MedicationAdministration") {
-        auto patient = subject_of(in.resource);
+        auto patient = mappings::subject_patient_id(in.resource);
         if (patient && (!exposed || exposed->contains(*patient)))
           administrations.emplace_back(*patient, boost::json::object(in.resource, boost::json::storage_ptr()));
       }
@@ -103,7 +96,7 @@ void read_changes(const BulkSyncContext& c, const BulkPull& pulled, BulkSyncRead
   for (const auto& f : pulled.resource_files)
     reader.read(f.path, [&](const fhir::ResourceInput& in) {
       changes.add(in);
-      if (auto patient = subject_of(in.resource); patient && known.contains(*patient)) out.touched.insert(*patient);
+      if (auto patient = mappings::subject_patient_id(in.resource); patient && known.contains(*patient)) out.touched.insert(*patient);
     });
   if (const auto exposed = changes.possibly_exposed_patients()) {
     out.touched.insert(exposed->begin(), exposed->end());
@@ -112,7 +105,7 @@ void read_changes(const BulkSyncContext& c, const BulkPull& pulled, BulkSyncRead
     for (const auto& f : pulled.resource_files)
       if (f.file.type == "MedicationAdministration")
         reader.read(f.path, [&](const fhir::ResourceInput& in) {
-          if (auto patient = subject_of(in.resource)) out.touched.insert(*patient);
+          if (auto patient = mappings::subject_patient_id(in.resource)) out.touched.insert(*patient);
         });
   }
   for (const auto& p : c.state.dirty_patients(c.base)) out.touched.insert(p);

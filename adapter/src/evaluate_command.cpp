@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "alemwatch/adapter/evaluation.hpp"
+#include "alemwatch/adapter/output_file.hpp"
 #include "alemwatch/adapter/population_read.hpp"
 #include "alemwatch/adapter/log.hpp"
 #include "alemwatch/adapter/progress.hpp"
@@ -18,42 +19,6 @@
 
 namespace alemwatch::adapter {
 namespace {
-
-// Writes `text` to `file` through a temporary file and a rename, so a reader never sees half.
-bool write_file_atomically(const std::string& file, const std::string& text, std::string& error) {
-  // A device or a pipe (/dev/null, /dev/stdout) is written as it is: renaming over it would
-  // replace it with a plain file.
-  std::error_code status_error;
-  const auto status = std::filesystem::status(file, status_error);
-  if (!status_error && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) error = "cannot write " + file;
-    return static_cast<bool>(out);
-  }
-  const std::string temp = file + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      error = "cannot write " + temp;
-      return false;
-    }
-    out << text;
-    out.flush();
-    if (!out) {
-      error = "cannot write " + temp;
-      return false;
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, file, ec);
-  if (ec) {
-    error = "cannot rename " + temp + " to " + file + ": " + ec.message();
-    return false;
-  }
-  return true;
-}
 
 std::optional<fhir::Instant> evaluation_time(const EvaluateOptions& options) {
   if (!options.at) return fhir::Instant(std::chrono::floor<fhir::Milliseconds>(std::chrono::system_clock::now()));

@@ -32,23 +32,14 @@ std::string PatientPull::code_list() const {
 
 std::string PatientPull::analyte_codes() const {
   std::string out;
-  for (const auto& a : m_.analytes.all())
-    for (const auto& code : a.loinc) {
-      if (!out.empty()) out += ",";
-      out += FhirClient::encode(std::string(fhir::loinc_system) + "|" + code);
-    }
+  for (const auto& token : m_.analytes.loinc_tokens()) {
+    if (!out.empty()) out += ",";
+    out += FhirClient::encode(token);
+  }
   return out;
 }
 
 namespace {
-
-std::optional<std::string> subject_patient(const boost::json::object& resource) {
-  const auto* subject = resource.if_contains("subject");
-  if (!subject || !subject->is_object()) return std::nullopt;
-  const auto* ref = subject->get_object().if_contains("reference");
-  if (!ref || !ref->is_string()) return std::nullopt;
-  return mappings::patient_id_of({std::string(ref->get_string()), {}}, nullptr);
-}
 
 std::string since_filter(const std::optional<std::string>& since) {
   return since ? "&_lastUpdated=ge" + FhirClient::encode(*since) : std::string();
@@ -59,7 +50,7 @@ std::string since_filter(const std::optional<std::string>& since) {
 FhirResult<std::set<std::string>> PatientPull::exposed_patients(const std::optional<std::string>& since) {
   std::set<std::string> patients;
   const auto collect = [&](const boost::json::object& r) {
-    if (auto p = subject_patient(r)) patients.insert(*p);
+    if (auto p = mappings::subject_patient_id(r)) patients.insert(*p);
     return true;
   };
   // 1. Administrations coded as alemtuzumab.
@@ -95,7 +86,7 @@ FhirResult<std::set<std::string>> PatientPull::patients_with_changed_results(con
   std::string query = "code=" + analyte_codes() + since_filter(since) + "&" + paging();
   if (settings_.require_category) query += "&category=laboratory";
   if (auto r = search("Observation", query, [&](const boost::json::object& obs) {
-        if (auto p = subject_patient(obs)) patients.insert(*p);
+        if (auto p = mappings::subject_patient_id(obs)) patients.insert(*p);
         return true;
       });
       !r)

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <variant>
@@ -20,11 +21,18 @@ constexpr std::string_view observation_prefix = R"({"resourceType":"Observation"
 
 bool is_blank(std::string_view line) { return line.find_first_not_of(" \t") == std::string_view::npos; }
 
-// Whether a line is an Observation, to be read in the second pass. Both passes must answer alike.
-bool is_observation_line(std::string_view line, const fhir::NdjsonBlock& block, fhir::ObservationSkimmer& skimmer) {
-  if (line.starts_with(observation_prefix)) return true;
-  const auto skim = skimmer.skim(line, block.capacity_from(line.data()));
-  return skim && skim->resource_type == "Observation";
+// Whether a line is an Observation, to be read in the second pass (both passes must answer
+// alike), with its skim when telling took one.
+struct LineKind {
+  bool observation = false;
+  std::optional<fhir::ObservationSkim> skim;
+};
+
+LineKind classify(std::string_view line, const fhir::NdjsonBlock& block, fhir::ObservationSkimmer& skimmer) {
+  if (line.starts_with(observation_prefix)) return {true, std::nullopt};
+  auto skim = skimmer.skim(line, block.capacity_from(line.data()));
+  const bool observation = skim && skim->resource_type == "Observation";
+  return {observation, std::move(skim)};
 }
 
 fhir::ObservationSkimmer& thread_skimmer() {
@@ -117,7 +125,7 @@ class PopulationRead {
       auto& skimmer = thread_skimmer();
       out.lines = fhir::for_each_ndjson_line(block, [&](std::string_view line, std::size_t n) {
         if (is_blank(line)) return;
-        if (is_observation_line(line, block, skimmer)) {
+        if (classify(line, block, skimmer).observation) {
           out.has_observations = true;
           return;
         }
@@ -200,8 +208,11 @@ class PopulationRead {
     auto& skimmer = thread_skimmer();
     fhir::ResourceReader reader(out.problems);
     out.lines = fhir::for_each_ndjson_line(block, [&](std::string_view line, std::size_t n) {
-      if (is_blank(line) || !is_observation_line(line, block, skimmer)) return;
-      if (const auto skim = skimmer.skim(line, block.capacity_from(line.data())))
+      if (is_blank(line)) return;
+      auto kind = classify(line, block, skimmer);
+      if (!kind.observation) return;
+      if (!kind.skim) kind.skim = skimmer.skim(line, block.capacity_from(line.data()));
+      if (const auto& skim = kind.skim)
         if (const auto why = reason_to_skip(*skim); why != Skip::no) {
           out.items.push_back(Skipped{std::string(skim->id)});
           ++(why == Skip::not_exposed ? out.not_exposed : out.not_monitored);

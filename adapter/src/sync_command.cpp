@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "alemwatch/adapter/bulk_sync.hpp"
+#include "alemwatch/adapter/cached_resources.hpp"
 #include "alemwatch/adapter/detected_issue_push.hpp"
 #include "alemwatch/adapter/evaluation.hpp"
 #include "alemwatch/adapter/log.hpp"
@@ -252,11 +253,7 @@ class SyncRun {
         continue;
       }
       ++tally_.patients_from_cache;
-      for (const auto& c : state_.patient_resources(source_.base(), patient)) {
-        boost::system::error_code ec;
-        auto v = boost::json::parse(c.json, ec);
-        if (!ec && v.is_object()) add(v.get_object());
-      }
+      add_cached_resources(state_, source_.base(), patient, evaluation_);
     }
   }
 

@@ -1,7 +1,6 @@
 #include "alemwatch/fhir/ndjson_blocks.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,20 +14,17 @@ boost::system::result<NdjsonBlockReader> NdjsonBlockReader::open(const std::file
                                                                  std::size_t block_size) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return boost::system::error_code(errno, boost::system::system_category());
-  struct stat st {};
-  const std::size_t size = ::fstat(fd, &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
 #ifdef POSIX_FADV_SEQUENTIAL
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-  return NdjsonBlockReader(fd, std::max<std::size_t>(block_size, 4096), size);
+  return NdjsonBlockReader(fd, std::max<std::size_t>(block_size, 4096));
 }
 
-NdjsonBlockReader::NdjsonBlockReader(int fd, std::size_t block_size, std::size_t file_size)
-    : fd_(fd), block_size_(block_size), file_size_(file_size) {}
+NdjsonBlockReader::NdjsonBlockReader(int fd, std::size_t block_size) : fd_(fd), block_size_(block_size) {}
 
 NdjsonBlockReader::NdjsonBlockReader(NdjsonBlockReader&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), block_size_(o.block_size_), file_size_(o.file_size_), offset_(o.offset_),
-      index_(o.index_), carry_(std::move(o.carry_)), eof_(o.eof_), error_(o.error_) {}
+    : fd_(std::exchange(o.fd_, -1)), block_size_(o.block_size_), carry_(std::move(o.carry_)), eof_(o.eof_),
+      error_(o.error_) {}
 
 NdjsonBlockReader::~NdjsonBlockReader() {
   if (fd_ >= 0) ::close(fd_);
@@ -80,8 +76,6 @@ bool NdjsonBlockReader::next(NdjsonBlock& block) {
   // Keep exactly `padding` bytes after the lines, so capacity_from() is honest.
   b.resize(filled + padding);
   block.size = filled;
-  block.index = index_++;
-  offset_ += filled;
   return true;
 }
 

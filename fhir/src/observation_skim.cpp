@@ -14,10 +14,6 @@ struct ObservationSkimmer::Impl {
 ObservationSkimmer::ObservationSkimmer() : impl_(std::make_unique<Impl>()) {}
 ObservationSkimmer::~ObservationSkimmer() = default;
 
-std::string_view ObservationSkimmer::implementation() {
-  return SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION);
-}
-
 namespace {
 
 // Reads a string value; false when it is anything else.

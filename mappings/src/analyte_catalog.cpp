@@ -1,5 +1,7 @@
 #include "alemwatch/mappings/analyte_catalog.hpp"
 
+#include "alemwatch/fhir/datatypes.hpp"
+
 #include <boost/json.hpp>
 
 namespace alemwatch::mappings {
@@ -71,6 +73,13 @@ const Analyte* AnalyteCatalog::by_loinc(std::string_view code) const {
 const Analyte* AnalyteCatalog::by_name(std::string_view name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : &analytes_[it->second];
+}
+
+std::vector<std::string> AnalyteCatalog::loinc_tokens() const {
+  std::vector<std::string> out;
+  for (const auto& a : analytes_)
+    for (const auto& code : a.loinc) out.push_back(std::string(fhir::loinc_system) + "|" + code);
+  return out;
 }
 
 }  // namespace alemwatch::mappings

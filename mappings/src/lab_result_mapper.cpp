@@ -17,6 +17,14 @@ std::optional<std::string> patient_id_of(const fhir::Reference& subject, const f
   return target.id;
 }
 
+std::optional<std::string> subject_patient_id(const boost::json::object& resource) {
+  const auto* subject = resource.if_contains("subject");
+  if (!subject || !subject->is_object()) return std::nullopt;
+  const auto* ref = subject->get_object().if_contains("reference");
+  if (!ref || !ref->is_string()) return std::nullopt;
+  return patient_id_of({std::string(ref->get_string()), {}}, nullptr);
+}
+
 namespace {
 
 const Analyte* find_analyte(const fhir::CodeableConcept& code, const AnalyteCatalog& catalog) {

@@ -1,4 +1,6 @@
 #include "alemwatch/adapter/report_command.hpp"
+#include "alemwatch/adapter/cached_resources.hpp"
+#include "alemwatch/adapter/output_file.hpp"
 
 #include <algorithm>
 
@@ -20,32 +22,6 @@ namespace alemwatch::adapter {
 namespace {
 
 constexpr const char* me = "alemwatch report: ";
-
-// Through a temporary file and a rename, so a browser never opens half a page.
-// The page holds PHI: it is made readable by its owner only, like the state file.
-bool write_file_atomically(const std::string& file, const std::string& text, std::string& error) {
-  const std::string temp = file + ".tmp";
-  std::error_code ec;
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    std::filesystem::permissions(temp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                 std::filesystem::perm_options::replace, ec);
-    out << text;
-    out.flush();
-    if (!out || ec) {
-      error = "cannot write " + temp;
-      std::filesystem::remove(temp, ec);
-      return false;
-    }
-  }
-  std::filesystem::rename(temp, file, ec);
-  if (ec) {
-    error = "cannot rename " + temp + " to " + file + ": " + ec.message();
-    std::filesystem::remove(temp, ec);
-    return false;
-  }
-  return true;
-}
 
 // Feeds every resource cached in the state file, for every server, to the evaluation, as sync
 // does for the patients it did not fetch. Returns false when the file cannot be read.
@@ -80,14 +56,7 @@ std::optional<int> read_state(const std::string& file, const std::optional<std::
     const auto patients = (*store)->cached_patients(server);
     header.inputs.push_back("state file " + file + ", server " + server + ": " + std::to_string(patients.size()) +
                             " cached patient(s)");
-    for (const auto& patient : patients)
-      for (const auto& c : (*store)->patient_resources(server, patient)) {
-        boost::system::error_code ec;
-        const auto v = boost::json::parse(c.json, ec);
-        if (ec || !v.is_object()) continue;  // sync stored what it had parsed: not reached in practice
-        const fhir::SourcePosition where{server + "/" + c.type + "/" + c.id};
-        evaluation.add({v.get_object(), c.type, where, nullptr});
-      }
+    for (const auto& patient : patients) add_cached_resources(**store, server, patient, evaluation);
   }
   return std::nullopt;
 }
@@ -137,7 +106,9 @@ int run_report(const ReportOptions& options) {
 
   int code = summary.reading.files_read == 0 ? exit_no_input : exit_ok;
   std::string error;
-  if (!write_file_atomically(options.out, render_report(m, header, issues, patients, summary), error)) {
+  // The page holds PHI: readable by its owner only, like the state file.
+  if (!write_file_atomically(options.out, render_report(m, header, issues, patients, summary), error,
+                             FileAccess::owner_only)) {
     std::cerr << me << error << "\n";
     code = exit_no_input;
   }

@@ -16,7 +16,6 @@ namespace alemwatch::fhir {
 struct NdjsonBlock {
   std::vector<char> bytes;  // the lines, then `padding` zero bytes
   std::size_t size = 0;     // bytes of lines; every line in it is complete
-  std::size_t index = 0;    // 0, 1, 2 ... in file order
 
   std::string_view text() const { return {bytes.data(), size}; }
   // Bytes readable from `p` (inside the block) to the end of the padding.
@@ -55,18 +54,13 @@ class NdjsonBlockReader {
   // read error (see error()).
   bool next(NdjsonBlock& block);
   const boost::system::error_code& error() const { return error_; }
-  std::size_t bytes_read() const { return offset_; }
-  std::size_t file_size() const { return file_size_; }
 
  private:
-  NdjsonBlockReader(int fd, std::size_t block_size, std::size_t file_size);
+  NdjsonBlockReader(int fd, std::size_t block_size);
   std::size_t read_some(char* into, std::size_t wanted);
 
   int fd_ = -1;
   std::size_t block_size_;
-  std::size_t file_size_;
-  std::size_t offset_ = 0;     // bytes handed out in blocks so far
-  std::size_t index_ = 0;
   std::vector<char> carry_;    // bytes read after the last line break of the previous block
   bool eof_ = false;
   boost::system::error_code error_;

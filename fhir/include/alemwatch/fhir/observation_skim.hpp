@@ -38,9 +38,6 @@ class ObservationSkimmer {
   // `capacity` is how many bytes from line.data() may be read: at least line.size() + 64.
   std::optional<ObservationSkim> skim(std::string_view line, std::size_t capacity);
 
-  // The simdjson implementation the skim was compiled for ("haswell", "icelake", "fallback").
-  static std::string_view implementation();
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -45,6 +45,8 @@ class AnalyteCatalog {
   // the catalogue must define, checked at load time by the rules' requirements).
   const Analyte* by_name(std::string_view name) const;
   const std::vector<Analyte>& all() const { return analytes_; }
+  // Every analyte's LOINC code as a search token, "http://loinc.org|777-3", in catalogue order.
+  std::vector<std::string> loinc_tokens() const;
 
  private:
   std::vector<Analyte> analytes_;

@@ -51,4 +51,8 @@ class LabResultMapper {
 // fullUrl of the same Bundle), or nothing when it is not a Patient.
 std::optional<std::string> patient_id_of(const fhir::Reference& subject, const fhir::FullUrlIndex* full_urls);
 
+// The Patient id of a resource's `subject`, when it is a plain Patient reference (no Bundle to
+// resolve a urn:uuid against), read straight from its JSON.
+std::optional<std::string> subject_patient_id(const boost::json::object& resource);
+
 }  // namespace alemwatch::mappings
