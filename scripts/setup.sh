@@ -16,7 +16,7 @@ packages=(
   build-essential cmake
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev
-  libcli11-dev libfmt-dev libsimdjson-dev
+  libcli11-dev libfmt-dev libsimdjson-dev libmimalloc-dev
   libgtest-dev libgmock-dev
 )
 

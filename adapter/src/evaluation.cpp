@@ -45,7 +45,21 @@ const char* Evaluation::observation_outcome_name(mappings::ObservationOutcome ou
 Evaluation::Evaluation(const mappings::Mappings& m, RunSummary& summary)
     : m_(m), summary_(summary), lab_mapper_(m), administration_mapper_(m) {}
 
+bool Evaluation::only_counts(std::string_view type) {
+  return type != "Observation" && type != "MedicationAdministration" && type != "Medication" &&
+         fhir::is_r4_resource_type(type);
+}
+
+void Evaluation::count_resource(const std::string& type) {
+  summary_.count_read(type);
+  summary_.count_outcome(type, type == "Patient" ? "read" : "not used (resource type)");
+}
+
 void Evaluation::add(const fhir::ResourceInput& input) {
+  if (only_counts(input.resource_type)) {
+    count_resource(input.resource_type);
+    return;
+  }
   summary_.count_read(input.resource_type);
   if (input.resource_type == "Observation")
     add_observation(input);
@@ -53,10 +67,6 @@ void Evaluation::add(const fhir::ResourceInput& input) {
     add_administration(input);
   else if (input.resource_type == "Medication")
     add_medication(input);
-  else if (input.resource_type == "Patient")
-    summary_.count_outcome("Patient", "read");
-  else if (fhir::is_r4_resource_type(input.resource_type))
-    summary_.count_outcome(input.resource_type, "not used (resource type)");
   else if (!input.resource_type.empty()) {
     summary_.report({fhir::ProblemSeverity::error, input.where, input.resource_type, id_of(input.resource), "resourceType",
                      "'" + input.resource_type + "' is not a FHIR R4 resource type"});
@@ -106,7 +116,11 @@ void Evaluation::record_observation(ObservationFact fact) {
     forget_observation(fact.id);
     return;
   }
-  if (!fact.id.empty()) mark_seen(IdHash{}(fact.id));
+  if (!fact.id.empty()) {
+    const auto hash = IdHash{}(fact.id);
+    if (maybe_seen(hash)) repeated_ids_.insert(fact.id);
+    mark_seen(hash);
+  }
   patients_[mapped.patient_id].results.push_back({++observations_read_, std::move(mapped.result)});
 }
 
@@ -120,38 +134,41 @@ void Evaluation::forget_observation(std::string_view id) {
 }
 
 void Evaluation::settle_results() {
-  // The last version read under each id; an Observation without an id is its patient's own
-  // (as ever: the last one without an id stands for that patient). The keys point into the
-  // entries, so every decision is taken before any entry moves.
+  // The last version read under each contested id (one read more than once, or withdrawn); an
+  // id read once stands. An Observation without an id is its patient's own (as ever: the last
+  // one without an id stands for that patient). The keys point into withdrawals_ and
+  // repeated_ids_, which outlive the decisions; entries move only after all are taken.
   std::unordered_map<std::string_view, std::uint32_t> latest;
   for (const auto& w : withdrawals_) latest[w.id] = std::max(latest[w.id], w.sequence);
-  for (const auto& [patient, data] : patients_)
-    for (const auto& e : data.results)
-      if (!e.result.observation_id.empty()) {
-        auto& l = latest[e.result.observation_id];
-        l = std::max(l, e.sequence);
-      }
-  std::unordered_map<const PatientData*, std::vector<bool>> keep;
-  for (const auto& [patient, data] : patients_) {
+  for (const auto& id : repeated_ids_) latest.try_emplace(id, 0);
+  if (!latest.empty())
+    for (const auto& [patient, data] : patients_)
+      for (const auto& e : data.results)
+        if (auto it = latest.find(e.result.observation_id); it != latest.end())
+          it->second = std::max(it->second, e.sequence);
+  const auto stands = [&](const ResultEntry& e, std::uint32_t last_unnamed) {
+    if (e.result.observation_id.empty()) return e.sequence == last_unnamed;
+    const auto it = latest.find(e.result.observation_id);
+    return it == latest.end() || it->second == e.sequence;
+  };
+  for (auto& [patient, data] : patients_) {
     std::uint32_t last_unnamed = 0;
     for (const auto& e : data.results)
       if (e.result.observation_id.empty()) last_unnamed = std::max(last_unnamed, e.sequence);
-    auto& k = keep[&data];
-    for (const auto& e : data.results)
-      k.push_back(e.result.observation_id.empty() ? e.sequence == last_unnamed
-                                                  : latest.at(e.result.observation_id) == e.sequence);
-  }
-  latest.clear();
-  for (auto& [patient, data] : patients_) {
-    const auto& k = keep.at(&data);
+    std::vector<bool> keep;
+    keep.reserve(data.results.size());
+    for (const auto& e : data.results) keep.push_back(stands(e, last_unnamed));
+    if (std::find(keep.begin(), keep.end(), false) == keep.end()) continue;
     std::vector<ResultEntry> kept;
-    kept.reserve(static_cast<std::size_t>(std::count(k.begin(), k.end(), true)));
+    kept.reserve(static_cast<std::size_t>(std::count(keep.begin(), keep.end(), true)));
     for (std::size_t i = 0; i < data.results.size(); ++i)
-      if (k[i]) kept.push_back(std::move(data.results[i]));
+      if (keep[i]) kept.push_back(std::move(data.results[i]));
     data.results = std::move(kept);
   }
+  latest.clear();
   withdrawals_.clear();
   withdrawals_.shrink_to_fit();
+  repeated_ids_.clear();
 }
 
 // Two bits per id, taken from the two halves of its hash; 4 Mbit hold hundreds of thousands of

@@ -52,7 +52,11 @@ struct BundleLine {
   std::size_t line;  // within the block
   std::string_view text;  // into the block, which lives until its merge
 };
-using OtherItem = std::variant<Evaluation::AdministrationFact, OtherResource, BundleLine>;
+// A resource the evaluation only counts (Patient, ...): its type is all it needs.
+struct CountedResource {
+  std::string type;
+};
+using OtherItem = std::variant<Evaluation::AdministrationFact, OtherResource, BundleLine, CountedResource>;
 
 struct ProblemBuffer : fhir::ProblemSink {
   std::vector<fhir::DataProblem> problems;
@@ -68,8 +72,9 @@ struct OtherLines {
 };
 
 // Pass 2: what became of each Observation line, in order.
-struct Skipped {
-  std::string id;  // it still replaces an earlier version under its id
+struct Skipped {  // it still replaces an earlier version under its id
+  std::size_t id_offset = 0;  // the id, in ObservationLines::skipped_ids
+  std::size_t id_size = 0;
 };
 using ObservationItem = std::variant<Evaluation::ObservationFact, Skipped, OtherResource>;
 
@@ -77,6 +82,7 @@ struct ObservationLines {
   std::size_t lines = 0;
   std::vector<ObservationItem> items;
   std::vector<std::string> texts;  // of the ObservationFact items, when options.on_observation wants them
+  std::string skipped_ids;  // of the Skipped items, one after another (one allocation per block)
   std::size_t not_exposed = 0;  // Skipped items, by why
   std::size_t not_monitored = 0;
   ProblemBuffer problems;  // line numbers within the block
@@ -141,6 +147,8 @@ class PopulationRead {
         if (auto* fact = std::get_if<Evaluation::AdministrationFact>(&item)) {
           if (fact->where.line) *fact->where.line += line_offset;
           evaluation_.add_administration(std::move(*fact));
+        } else if (auto* counted = std::get_if<CountedResource>(&item)) {
+          evaluation_.count_resource(counted->type);
         } else if (auto* bundle = std::get_if<BundleLine>(&item)) {
           reader_.read_ndjson_line(bundle->text, {name, line_offset + bundle->line, {}, {}},
                                    [&](const fhir::ResourceInput& in) { evaluation_.add(in); });
@@ -175,6 +183,8 @@ class PopulationRead {
       if (in_bundle) return;
       if (in.resource_type == "MedicationAdministration")
         items.push_back(evaluation_.map_administration(in, problems));
+      else if (Evaluation::only_counts(in.resource_type))
+        items.push_back(CountedResource{in.resource_type});
       else
         items.push_back(OtherResource{boost::json::object(in.resource, boost::json::storage_ptr()), in.resource_type, n});
     });
@@ -207,6 +217,7 @@ class PopulationRead {
   void examine_block(const std::string& name, const fhir::NdjsonBlock& block, ObservationLines& out) const {
     auto& skimmer = thread_skimmer();
     fhir::ResourceReader reader(out.problems);
+    out.items.reserve(block.size / 1024);
     out.lines = fhir::for_each_ndjson_line(block, [&](std::string_view line, std::size_t n) {
       if (is_blank(line)) return;
       auto kind = classify(line, block, skimmer);
@@ -214,7 +225,8 @@ class PopulationRead {
       if (!kind.skim) kind.skim = skimmer.skim(line, block.capacity_from(line.data()));
       if (const auto& skim = kind.skim)
         if (const auto why = reason_to_skip(*skim); why != Skip::no) {
-          out.items.push_back(Skipped{std::string(skim->id)});
+          out.items.push_back(Skipped{out.skipped_ids.size(), skim->id.size()});
+          out.skipped_ids += skim->id;
           ++(why == Skip::not_exposed ? out.not_exposed : out.not_monitored);
           ++out.stats.resources;
           return;
@@ -255,7 +267,7 @@ class PopulationRead {
         if (options_.on_observation) ++text;
         evaluation_.add_observation(std::move(*fact));
       } else if (auto* skipped = std::get_if<Skipped>(&item)) {
-        evaluation_.forget_observation(skipped->id);
+        evaluation_.forget_observation(std::string_view(out.skipped_ids).substr(skipped->id_offset, skipped->id_size));
       } else {
         add_other(std::get<OtherResource>(item), name, line_offset);
       }

@@ -30,6 +30,11 @@ class Evaluation {
   Evaluation(const mappings::Mappings& m, RunSummary& summary);
 
   void add(const fhir::ResourceInput& input);
+  // Whether add() only counts a resource of this type and keeps nothing of it (a Patient, or an
+  // R4 type the rules do not read), so a reader on another thread need not hand it over...
+  static bool only_counts(std::string_view resource_type);
+  // ...but calls this instead, which counts it as add() would.
+  void count_resource(const std::string& resource_type);
 
   // Observations may be read and mapped on other threads, then added in reading order.
   struct ObservationFact {
@@ -119,6 +124,9 @@ class Evaluation {
   std::unordered_map<std::string, PatientData> patients_;
   std::uint32_t observations_read_ = 0;  // the sequence of versions
   std::vector<Withdrawal> withdrawals_;
+  // Ids of results read more than once (and a few the filter below mistakes for such): only
+  // these and the withdrawn ids need their versions settled.
+  std::unordered_set<std::string> repeated_ids_;
   // A Bloom filter over the ids of the results kept: most Observations read are new, and the
   // filter says so, so that only a few later versions are recorded as withdrawals.
   std::vector<std::uint64_t> observation_ids_seen_ = std::vector<std::uint64_t>(1u << 16);
