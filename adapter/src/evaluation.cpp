@@ -1,6 +1,8 @@
 #include "alemwatch/adapter/evaluation.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <stdexcept>
 #include <tuple>
 
 #include "alemwatch/adapter/exposure.hpp"
@@ -44,6 +46,14 @@ const char* Evaluation::observation_outcome_name(mappings::ObservationOutcome ou
 
 Evaluation::Evaluation(const mappings::Mappings& m, RunSummary& summary)
     : m_(m), summary_(summary), lab_mapper_(m), administration_mapper_(m) {}
+
+void Evaluation::rewind(const Evaluation& earlier) {
+  if (&earlier.m_ != &m_ || &earlier.summary_ != &summary_)
+    throw std::logic_error("Evaluation::rewind: an evaluation of other mappings or another summary");
+  // Since C++20 an object with reference members may be replaced in place like this.
+  std::destroy_at(this);
+  std::construct_at(this, earlier);
+}
 
 bool Evaluation::only_counts(std::string_view type) {
   return type != "Observation" && type != "MedicationAdministration" && type != "Medication" &&
@@ -227,12 +237,7 @@ void Evaluation::record_administration_fact(AdministrationFact fact) {
     summary_.count_outcome("MedicationAdministration", "rejected (invalid FHIR)");
     return;
   }
-  const std::size_t sequence = ++administrations_read_;
-  if (!fact.id.empty()) {
-    forget(administration_owner_, fact.id);
-    // Only ids with a version waiting for its Medication need their latest version remembered.
-    if (auto it = latest_pending_.find(fact.id); it != latest_pending_.end()) it->second = sequence;
-  }
+  const std::size_t sequence = supersede_administration(fact.id);
   auto& mapped = *fact.mapped;
   if (mapped.outcome == mappings::AdministrationOutcome::pending_medication) {
     // Resolved now when its Medication has been read, so that a population's administrations
@@ -248,6 +253,33 @@ void Evaluation::record_administration_fact(AdministrationFact fact) {
     medications_used_.insert(known->first);
   }
   record_administration(mapped);
+}
+
+std::size_t Evaluation::supersede_administration(std::string_view id) {
+  const std::size_t sequence = ++administrations_read_;
+  if (!id.empty()) {
+    forget(administration_owner_, id);
+    // Only ids with a version waiting for its Medication need their latest version remembered.
+    if (auto it = latest_pending_.find(id); it != latest_pending_.end()) it->second = sequence;
+  }
+  return sequence;
+}
+
+std::unordered_set<std::string> Evaluation::other_medications() const {
+  std::unordered_set<std::string> out;
+  for (const auto& [id, match] : medications_)
+    if (!match) out.insert(id);
+  return out;
+}
+
+bool Evaluation::add_administration_of_other_medication(std::string_view id, std::string_view medication_id) {
+  const auto known = medications_.find(medication_id);
+  if (known == medications_.end() || known->second) return false;
+  summary_.count_read("MedicationAdministration");
+  supersede_administration(id);
+  medications_used_.insert(known->first);
+  summary_.count_outcome("MedicationAdministration", outcome_name(mappings::AdministrationOutcome::not_alemtuzumab));
+  return true;
 }
 
 void Evaluation::record_administration(mappings::MappedAdministration& mapped) {

@@ -2,11 +2,16 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <fstream>
 #include <optional>
 #include <string_view>
 #include <thread>
 #include <variant>
 
+#include "alemwatch/fhir/administration_skim.hpp"
+#include "alemwatch/fhir/datatypes.hpp"
 #include "alemwatch/fhir/ndjson_pipeline.hpp"
 #include "alemwatch/fhir/observation_skim.hpp"
 #include "alemwatch/mappings/lab_result_mapper.hpp"
@@ -18,6 +23,8 @@ namespace fs = std::filesystem;
 
 // How bulk exports write an Observation line; anything else is skimmed to find out.
 constexpr std::string_view observation_prefix = R"({"resourceType":"Observation")";
+// Likewise a MedicationAdministration line: not an Observation, and worth a skim of its own.
+constexpr std::string_view administration_prefix = R"({"resourceType":"MedicationAdministration")";
 
 bool is_blank(std::string_view line) { return line.find_first_not_of(" \t") == std::string_view::npos; }
 
@@ -30,6 +37,7 @@ struct LineKind {
 
 LineKind classify(std::string_view line, const fhir::NdjsonBlock& block, fhir::ObservationSkimmer& skimmer) {
   if (line.starts_with(observation_prefix)) return {true, std::nullopt};
+  if (line.starts_with(administration_prefix)) return {false, std::nullopt};
   auto skim = skimmer.skim(line, block.capacity_from(line.data()));
   const bool observation = skim && skim->resource_type == "Observation";
   return {observation, std::move(skim)};
@@ -38,6 +46,21 @@ LineKind classify(std::string_view line, const fhir::NdjsonBlock& block, fhir::O
 fhir::ObservationSkimmer& thread_skimmer() {
   thread_local fhir::ObservationSkimmer skimmer;
   return skimmer;
+}
+
+fhir::AdministrationSkimmer& thread_administration_skimmer() {
+  thread_local fhir::AdministrationSkimmer skimmer;
+  return skimmer;
+}
+
+// Whether the first line of an NDJSON file is an Observation, as bulk exports write them.
+bool first_line_is_observation(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string start(4096, '\0');
+  in.read(start.data(), static_cast<std::streamsize>(start.size()));
+  start.resize(static_cast<std::size_t>(in.gcount()));
+  const auto first = start.find_first_not_of(" \t\r\n");
+  return first != std::string::npos && std::string_view(start).substr(first).starts_with(observation_prefix);
 }
 
 // Pass 1: the lines other than Observations, parsed (and administrations mapped) on a worker.
@@ -56,7 +79,15 @@ struct BundleLine {
 struct CountedResource {
   std::string type;
 };
-using OtherItem = std::variant<Evaluation::AdministrationFact, OtherResource, BundleLine, CountedResource>;
+// A MedicationAdministration of a Medication known not to be alemtuzumab, skimmed, not parsed.
+struct SkimmedAdministration {
+  std::string id;
+  std::string medication_id;
+  std::size_t line;        // within the block
+  std::string_view text;   // into the block: read in full if the Medication has changed since
+};
+using OtherItem =
+    std::variant<Evaluation::AdministrationFact, OtherResource, BundleLine, CountedResource, SkimmedAdministration>;
 
 struct ProblemBuffer : fhir::ProblemSink {
   std::vector<fhir::DataProblem> problems;
@@ -87,6 +118,15 @@ struct ObservationLines {
   std::size_t not_monitored = 0;
   ProblemBuffer problems;  // line numbers within the block
   fhir::ReadStats stats;
+  bool others = false;  // in a file guessed to hold only Observations: a line of another type
+};
+
+// An NDJSON file with Observations for pass 2. A file whose first line is an Observation is
+// guessed to hold nothing else and skips pass 1; if the guess proves wrong, pass 2 is undone,
+// the file is read in pass 1 after all, and pass 2 starts again.
+struct ObservationFile {
+  fs::path path;
+  bool guessed = false;
 };
 
 class PopulationRead {
@@ -101,38 +141,80 @@ class PopulationRead {
     std::vector<fs::path> files;
     for (const auto& p : paths)
       for (auto& f : reader_.list_files(p)) files.push_back(std::move(f));
-    std::vector<fs::path> with_observations;
+    std::vector<ObservationFile> observation_files;
     for (const auto& f : files) {
       if (!fhir::is_ndjson_file_name(f)) {
         reader_.read_file(f, [&](const fhir::ResourceInput& in) { evaluation_.add(in); });
         progress(file_size(f));
         continue;
       }
+      if (may_guess() && first_line_is_observation(f)) {
+        observation_files.push_back({f, true});
+        continue;
+      }
       std::uintmax_t first_half = 0;
       if (read_other_lines(f, first_half))
-        with_observations.push_back(f);
+        observation_files.push_back({f, false});
       else
         progress(file_size(f) - first_half);  // no second pass over it
     }
-    exposed_ = evaluation_.possibly_exposed_patients();
-    for (const auto& f : with_observations) read_observation_lines(f);
+    if (!read_observation_files(observation_files)) {
+      // A guess was wrong: pass 1 over the guessed files, then pass 2 once more, without guesses.
+      std::vector<ObservationFile> again;
+      for (const auto& f : observation_files) {
+        std::uintmax_t first_half = 0;
+        if (!f.guessed || read_other_lines(f.path, first_half)) again.push_back({f.path, false});
+      }
+      read_observation_files(again);
+    }
     auto stats = reader_.stats();
     stats += worker_stats_;
     return stats;
   }
 
  private:
+  // Guessing would call on_observation twice for an Observation when a guess proves wrong.
+  bool may_guess() const { return !options_.on_observation; }
+
+  // Pass 2 over every file with Observations. False, with everything it did undone, when a file
+  // guessed to hold only Observations holds other resources.
+  bool read_observation_files(const std::vector<ObservationFile>& files) {
+    exposed_ = evaluation_.possibly_exposed_patients();
+    const bool guessing = std::any_of(files.begin(), files.end(), [](const auto& f) { return f.guessed; });
+    std::optional<Evaluation> before;
+    std::optional<RunSummary> summary_before;
+    const fhir::ReadStats stats_before = worker_stats_;
+    if (guessing) {
+      before.emplace(evaluation_);
+      summary_before.emplace(summary_);
+    }
+    for (const auto& f : files) {
+      if (read_observation_lines(f)) continue;
+      evaluation_.rewind(*before);
+      summary_ = *summary_before;
+      worker_stats_ = stats_before;
+      return false;
+    }
+    return true;
+  }
+
   // Pass 1 over one NDJSON file. True when it holds Observations for pass 2.
   bool read_other_lines(const fs::path& file, std::uintmax_t& progress_reported) {
     bool has_observations = false;
     std::size_t line_offset = 0;
     const std::string name = file.string();
+    other_medications_ = evaluation_.other_medications();  // read by the workers, not changed meanwhile
     auto work = [&](const fhir::NdjsonBlock& block, OtherLines& out) {
       auto& skimmer = thread_skimmer();
       out.lines = fhir::for_each_ndjson_line(block, [&](std::string_view line, std::size_t n) {
         if (is_blank(line)) return;
         if (classify(line, block, skimmer).observation) {
           out.has_observations = true;
+          return;
+        }
+        if (auto skimmed = skim_administration(line, block)) {
+          skimmed->line = n;
+          out.items.push_back(std::move(*skimmed));
           return;
         }
         read_other_line(line, n, name, out);
@@ -149,6 +231,12 @@ class PopulationRead {
           evaluation_.add_administration(std::move(*fact));
         } else if (auto* counted = std::get_if<CountedResource>(&item)) {
           evaluation_.count_resource(counted->type);
+        } else if (auto* skimmed = std::get_if<SkimmedAdministration>(&item)) {
+          if (evaluation_.add_administration_of_other_medication(skimmed->id, skimmed->medication_id))
+            ++worker_stats_.resources;
+          else
+            reader_.read_ndjson_line(skimmed->text, {name, line_offset + skimmed->line, {}, {}},
+                                     [&](const fhir::ResourceInput& in) { evaluation_.add(in); });
         } else if (auto* bundle = std::get_if<BundleLine>(&item)) {
           reader_.read_ndjson_line(bundle->text, {name, line_offset + bundle->line, {}, {}},
                                    [&](const fhir::ResourceInput& in) { evaluation_.add(in); });
@@ -170,6 +258,23 @@ class PopulationRead {
     }
     reader_.count_file_read();
     return has_observations;
+  }
+
+  // On a worker: an administration whose medicationReference names a Medication read before
+  // this file and not alemtuzumab, which the evaluation only counts. Not parsed: most
+  // administrations in a population are of other drugs.
+  std::optional<SkimmedAdministration> skim_administration(std::string_view line, const fhir::NdjsonBlock& block) const {
+    if (other_medications_.empty() || !line.starts_with(administration_prefix)) return std::nullopt;
+    const auto skim = thread_administration_skimmer().skim(line, block.capacity_from(line.data()));
+    if (!skim || skim->resource_type != "MedicationAdministration" || skim->has_medication_concept ||
+        !skim->medication_reference)
+      return std::nullopt;
+    auto target = fhir::parse_reference(*skim->medication_reference);
+    using Kind = fhir::ReferenceTarget::Kind;
+    if ((target.kind != Kind::relative && target.kind != Kind::absolute) || target.type != "Medication" ||
+        !other_medications_.contains(target.id))
+      return std::nullopt;
+    return SkimmedAdministration{std::string(skim->id), std::move(target.id), 0, line};
   }
 
   // On a worker: one line of pass 1, parsed, administrations mapped.
@@ -197,32 +302,50 @@ class PopulationRead {
     out.stats += reader.stats();
   }
 
-  // Pass 2 over one NDJSON file: its Observation lines.
-  void read_observation_lines(const fs::path& file) {
+  // Pass 2 over one NDJSON file: its Observation lines. False when the file was guessed to hold
+  // only Observations and does not.
+  bool read_observation_lines(const ObservationFile& file) {
     std::size_t line_offset = 0;
-    const std::string name = file.string();
-    auto work = [&](const fhir::NdjsonBlock& block, ObservationLines& out) { examine_block(name, block, out); };
+    const std::string name = file.path.string();
+    std::atomic<bool> wrong_guess = false;
+    auto work = [&](const fhir::NdjsonBlock& block, ObservationLines& out) {
+      if (!wrong_guess) examine_block(name, file.guessed, block, out);
+    };
     auto merge = [&](const fhir::NdjsonBlock& block, ObservationLines& out) {
-      progress(block.size - block.size / 2);
+      if (out.others) wrong_guess = true;
+      if (wrong_guess) return;
+      // A guessed file had no pass 1: this pass stands for both halves of its progress.
+      progress(file.guessed ? block.size : block.size - block.size / 2);
       add_block(name, line_offset, out);
       line_offset += out.lines;
     };
-    auto done = fhir::process_ndjson_in_order<ObservationLines>(file, options_.threads, work, merge, options_.block_size);
-    if (!done)
+    auto done = fhir::process_ndjson_in_order<ObservationLines>(file.path, options_.threads, work, merge,
+                                                                options_.block_size);
+    if (wrong_guess) return false;
+    if (!done && file.guessed && line_offset == 0) {
+      ++worker_stats_.files_failed;
+      summary_.report({fhir::ProblemSeverity::fatal, {name}, {}, {}, {}, "cannot read file: " + done.error().message()});
+    } else if (!done) {
       summary_.report({fhir::ProblemSeverity::fatal, {name, line_offset + 1, {}, {}}, {}, {}, {},
                        "cannot read the rest of the file: " + done.error().message()});
+    } else if (file.guessed) {
+      ++worker_stats_.files_read;
+    }
+    return true;
   }
 
-  // On a worker thread: the skim decides whether a line is parsed.
-  void examine_block(const std::string& name, const fhir::NdjsonBlock& block, ObservationLines& out) const {
+  // On a worker thread: the skim decides whether a line is parsed. In a guessed file, a line
+  // that is not plainly an Observation is parsed too, to find out what it is.
+  void examine_block(const std::string& name, bool guessed, const fhir::NdjsonBlock& block,
+                     ObservationLines& out) const {
     auto& skimmer = thread_skimmer();
     fhir::ResourceReader reader(out.problems);
     out.items.reserve(block.size / 1024);
     out.lines = fhir::for_each_ndjson_line(block, [&](std::string_view line, std::size_t n) {
       if (is_blank(line)) return;
       auto kind = classify(line, block, skimmer);
-      if (!kind.observation) return;
-      if (!kind.skim) kind.skim = skimmer.skim(line, block.capacity_from(line.data()));
+      if (!kind.observation && !guessed) return;  // read in pass 1
+      if (kind.observation && !kind.skim) kind.skim = skimmer.skim(line, block.capacity_from(line.data()));
       if (const auto& skim = kind.skim)
         if (const auto why = reason_to_skip(*skim); why != Skip::no) {
           out.items.push_back(Skipped{out.skipped_ids.size(), skim->id.size()});
@@ -235,8 +358,11 @@ class PopulationRead {
         if (in.resource_type == "Observation") {
           out.items.push_back(evaluation_.map_observation(in, out.problems));
           if (options_.on_observation) out.texts.emplace_back(line);
-        } else
+        } else if (guessed) {
+          out.others = true;
+        } else {
           out.items.push_back(OtherResource{boost::json::object(in.resource, boost::json::storage_ptr()), in.resource_type, n});
+        }
       });
     });
     out.stats += reader.stats();
@@ -308,6 +434,7 @@ class PopulationRead {
   fhir::ResourceReader reader_;
   fhir::ReadStats worker_stats_;
   std::optional<std::unordered_set<std::string>> exposed_;
+  std::unordered_set<std::string> other_medications_;  // during pass 1 over a file
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary bytes as a FHIR JSON document and as NDJSON lines, through the
-// reader, the resource views, the mappings and the rules, and each line through the simdjson skim
-// that decides which NDJSON Observations are parsed. It must never crash, leak or hang.
+// reader, the resource views, the mappings and the rules, and each line through the simdjson skims
+// that decide which NDJSON Observations and MedicationAdministrations are parsed. It must never
+// crash, leak or hang.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "alemwatch/adapter/evaluation.hpp"
 #include "alemwatch/adapter/rules.hpp"
+#include "alemwatch/fhir/administration_skim.hpp"
 #include "alemwatch/fhir/observation_skim.hpp"
 #include "alemwatch/fhir/resource_reader.hpp"
 
@@ -29,6 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   reader.read_json_text(text, {"fuzz.json"}, add);
   std::size_t line = 0;
   static alemwatch::fhir::ObservationSkimmer skimmer;
+  static alemwatch::fhir::AdministrationSkimmer administration_skimmer;
   std::string padded;
   for (std::size_t start = 0; start <= text.size();) {
     const auto end = text.find('\n', start);
@@ -39,6 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     padded.append(64, '\0');
     if (auto skim = skimmer.skim(std::string_view(padded).substr(0, piece.size()), padded.size()))
       (void)skim->codings.size();
+    if (auto skim = administration_skimmer.skim(std::string_view(padded).substr(0, piece.size()), padded.size()))
+      (void)skim->medication_reference;
     if (end == std::string_view::npos) break;
     start = end + 1;
   }

@@ -12,6 +12,7 @@
 
 #include "alemwatch/adapter/evaluation.hpp"
 #include "alemwatch/adapter/population_read.hpp"
+#include "alemwatch/fhir/administration_skim.hpp"
 #include "alemwatch/fhir/ndjson_blocks.hpp"
 #include "alemwatch/fhir/observation_skim.hpp"
 #include "scenario.hpp"
@@ -168,6 +169,69 @@ std::string scenario_ndjson(const testing::Scenario& s) {
   return out;
 }
 
+TEST_F(GeneratedExport, AdministrationsOfOtherDrugsAreCountedAsWhenParsed) {
+  // Most administrations name a Medication already read and not alemtuzumab: they are skimmed.
+  const auto full = read_in_full({bundle()});
+  const auto streamed = read_streamed({export_dir()});
+  EXPECT_GT(streamed->count("MedicationAdministration", "not alemtuzumab"), 0u);
+  EXPECT_EQ(streamed->summary.resources().at("MedicationAdministration").outcomes,
+            full->summary.resources().at("MedicationAdministration").outcomes);
+  EXPECT_EQ(streamed->summary.reading.resources, full->summary.reading.resources);
+}
+
+TEST_F(GeneratedExport, AFileOfObservationsHoldingMoreIsReadAgainInBothPasses) {
+  // One file, Observations first: it is taken for Observations only, which proves wrong at the
+  // administrations, and is then read as any mixed file. Nothing is counted twice.
+  ScratchDir dir("guess");
+  std::string all;
+  for (const char* type : {"Observation", "Patient", "MedicationAdministration", "Medication"})
+    all += slurp(export_dir() / (std::string(type) + ".ndjson"));
+  write(dir / "all.ndjson", all);
+  const auto split = read_streamed({export_dir()});
+  const auto one = read_streamed({dir / "all.ndjson"}, {.threads = 2, .block_size = 64 * 1024});
+  EXPECT_EQ(one->issues, split->issues);
+  EXPECT_EQ(one->summary.reading.files_read, 1u);
+  EXPECT_EQ(one->summary.reading.resources, split->summary.reading.resources);
+  for (const char* type : {"Observation", "Patient", "MedicationAdministration"}) {
+    EXPECT_EQ(one->read(type), split->read(type)) << type;
+    EXPECT_EQ(one->summary.resources().at(type).outcomes, split->summary.resources().at(type).outcomes) << type;
+  }
+}
+
+TEST(PopulationRead, ASkimmedAdministrationOfAnotherDrugStillReplacesAnInfusion) {
+  ScratchDir dir("other-drug");
+  testing::Scenario s;
+  s.infusion("2026-01-05T09:00:00Z", 12, "completed", "ma-1")
+      .result(testing::loinc::platelets, "2026-02-01T08:00:00Z", 40, "plt-1");
+  write(dir / "a-Medication.ndjson",
+        R"({"resourceType":"Medication","id":"natalizumab","code":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"354770"}],"text":"Tysabri"}})" "\n");
+  std::string text = scenario_ndjson(s);
+  write(dir / "b-MedicationAdministration.ndjson", text);
+  const auto first = read_streamed({dir.path()});
+  ASSERT_EQ(first->summary.exposed_patients, 1u) << first->summary.text();
+  // A later version of the administration names the other drug: skimmed, it still replaces it.
+  text += R"({"resourceType":"MedicationAdministration","id":"ma-1","status":"completed","medicationReference":{"reference":"Medication/natalizumab"},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-01-05T09:00:00Z"})" "\n";
+  write(dir / "b-MedicationAdministration.ndjson", text);
+  const auto second = read_streamed({dir.path()});
+  EXPECT_EQ(second->summary.exposed_patients, 0u) << second->summary.text();
+  EXPECT_EQ(second->count("MedicationAdministration", "not alemtuzumab"), 1u);
+  EXPECT_EQ(second->read("MedicationAdministration"), 2u);
+}
+
+TEST(PopulationRead, AnAdministrationIsParsedWhenItsMedicationChangesInTheSameFile) {
+  // The skim was taken against the Medications known when the file began; a later version of
+  // the Medication, read before the administration in the same file, makes it alemtuzumab.
+  ScratchDir dir("medication-change");
+  write(dir / "a-Medication.ndjson",
+        R"({"resourceType":"Medication","id":"m1","code":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"354770"}]}})" "\n");
+  write(dir / "b-mixed.ndjson",
+        R"({"resourceType":"Medication","id":"m1","code":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"1594659"}]}})" "\n"
+        R"({"resourceType":"MedicationAdministration","id":"ma-1","status":"completed","medicationReference":{"reference":"Medication/m1"},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-01-05T09:00:00Z","dosage":{"dose":{"value":12,"unit":"mg","system":"http://unitsofmeasure.org","code":"mg"}}})" "\n");
+  const auto run = read_streamed({dir.path()});
+  EXPECT_EQ(run->summary.exposed_patients, 1u) << run->summary.text();
+  EXPECT_EQ(run->count("MedicationAdministration", "alemtuzumab infusion"), 1u) << run->summary.text();
+}
+
 TEST(PopulationRead, ALaterVersionNotExaminedStillWithdrawsTheEarlierOne) {
   ScratchDir dir("later-version");
   testing::Scenario s;
@@ -292,6 +356,34 @@ TEST(ObservationSkim, GivesUpOnAnythingSurprising) {
     line.append(fhir::NdjsonBlockReader::padding, '\0');
     EXPECT_FALSE(skimmer.skim(std::string_view(line).substr(0, size), line.size())) << line.substr(0, size);
   }
+}
+
+TEST(AdministrationSkim, ReadsIdAndMedicationReferenceAndGivesUpOnSurprises) {
+  fhir::AdministrationSkimmer skimmer;
+  const auto skim = [&](std::string line) {
+    const auto size = line.size();
+    line.append(fhir::NdjsonBlockReader::padding, '\0');
+    return skimmer.skim(std::string_view(line).substr(0, size), line.size());
+  };
+  const auto read = skim(R"({"resourceType":"MedicationAdministration","id":"a1","medicationReference":{"display":"X","reference":"Medication/m1"},"subject":{"reference":"Patient/p"}})");
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->resource_type, "MedicationAdministration");
+  EXPECT_EQ(read->id, "a1");
+  ASSERT_TRUE(read->medication_reference);
+  EXPECT_EQ(*read->medication_reference, "Medication/m1");
+  EXPECT_FALSE(read->has_medication_concept);
+  const auto both = skim(R"({"resourceType":"MedicationAdministration","medicationCodeableConcept":{"text":"x"},"medicationReference":{"reference":"Medication/m1"}})");
+  ASSERT_TRUE(both);
+  EXPECT_TRUE(both->has_medication_concept);
+  for (const char* line : {
+           R"({"resourceType":"MedicationAdministration","medicationReference":{"reference":"Medication/m1"},"medicationReference":{"reference":"Medication/m2"}})",
+           R"({"resourceType":"MedicationAdministration","medicationReference":{"reference":"Medication/m1","reference":"Medication/m2"}})",
+           R"({"resourceType":"MedicationAdministration","medicationReference":{"reference":1}})",
+           R"({"resourceType":"MedicationAdministration","id":"a","id":"b"})",
+           R"({"resourceType":"MedicationAdministration"} 1)",
+           R"({"resourceType":"MedicationAdministration")",
+       })
+    EXPECT_FALSE(skim(line)) << line;
 }
 
 TEST(NdjsonBlocks, LinesAreNeverSplitAndALongLineGrowsItsBlock) {

@@ -29,6 +29,11 @@ class Evaluation {
  public:
   Evaluation(const mappings::Mappings& m, RunSummary& summary);
 
+  Evaluation(const Evaluation&) = default;
+  // Puts this evaluation back as it was when `earlier` was copied from it. (Not an assignment:
+  // the evaluation refers to its mappings and summary, which stay the same.)
+  void rewind(const Evaluation& earlier);
+
   void add(const fhir::ResourceInput& input);
   // Whether add() only counts a resource of this type and keeps nothing of it (a Patient, or an
   // R4 type the rules do not read), so a reader on another thread need not hand it over...
@@ -55,6 +60,14 @@ class Evaluation {
   AdministrationFact map_administration(const fhir::ResourceInput& input, fhir::ProblemSink& sink) const;
   // Adds what map_administration() gave, counted as one MedicationAdministration read.
   void add_administration(AdministrationFact fact);
+  // The ids of the Medications read so far that are not alemtuzumab.
+  std::unordered_set<std::string> other_medications() const;
+  // A MedicationAdministration skimmed, not parsed, whose medicationReference names Medication
+  // `medication_id`. When that Medication has been read and is not alemtuzumab, counts the
+  // administration as add() would ("not alemtuzumab"; what else it holds is not checked), lets
+  // it replace an earlier version under `id`, and returns true. Otherwise does nothing and
+  // returns false: the caller reads it in full.
+  bool add_administration_of_other_medication(std::string_view id, std::string_view medication_id);
 
   // How the run summary names an Observation outcome.
   static const char* observation_outcome_name(mappings::ObservationOutcome outcome);
@@ -110,6 +123,9 @@ class Evaluation {
   void record_observation(ObservationFact fact);
   void add_administration(const fhir::ResourceInput& input);
   void record_administration_fact(AdministrationFact fact);
+  // Makes a new version under `id` (possibly empty) the latest: what an earlier one contributed
+  // is withdrawn. Returns the new version's sequence.
+  std::size_t supersede_administration(std::string_view id);
   void add_medication(const fhir::ResourceInput& input);
   void record_administration(mappings::MappedAdministration& mapped);
   void forget(OwnerMap& owners, std::string_view id);
@@ -133,12 +149,13 @@ class Evaluation {
   bool maybe_seen(std::size_t hash) const;
   void mark_seen(std::size_t hash);
   OwnerMap administration_owner_;  // MedicationAdministration id -> patient
-  std::unordered_map<std::string, std::optional<mappings::ProductMatch>> medications_;  // Medication id -> match
+  // Medication id -> match
+  std::unordered_map<std::string, std::optional<mappings::ProductMatch>, IdHash, std::equal_to<>> medications_;
   std::unordered_set<std::string> medications_used_;  // Medication ids administrations were resolved with
   std::vector<PendingAdministration> pending_;
   std::size_t administrations_read_ = 0;
   // MedicationAdministration id -> sequence of its latest version, for ids with a version pending.
-  std::unordered_map<std::string, std::size_t> latest_pending_;
+  std::unordered_map<std::string, std::size_t, IdHash, std::equal_to<>> latest_pending_;
   std::map<std::string, PatientRecord> records_;  // exposed patients, built by finish()
 };
 
