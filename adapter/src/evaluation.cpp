@@ -139,8 +139,8 @@ void Evaluation::count_skipped_observations(const std::string& outcome, std::siz
   summary_.count_outcome("Observation", outcome, n);
 }
 
-void Evaluation::forget_observation(std::string_view id) {
-  if (!id.empty() && maybe_seen(IdHash{}(id))) withdrawals_.push_back({++observations_read_, std::string(id)});
+void Evaluation::forget_observation(std::string_view id, std::size_t hash) {
+  if (!id.empty() && maybe_seen(hash)) withdrawals_.push_back({++observations_read_, std::string(id)});
 }
 
 void Evaluation::settle_results() {

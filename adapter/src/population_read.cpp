@@ -106,6 +106,7 @@ struct OtherLines {
 struct Skipped {  // it still replaces an earlier version under its id
   std::size_t id_offset = 0;  // the id, in ObservationLines::skipped_ids
   std::size_t id_size = 0;
+  std::size_t id_hash = 0;    // Evaluation::id_hash, taken on the worker
 };
 using ObservationItem = std::variant<Evaluation::ObservationFact, Skipped, OtherResource>;
 
@@ -348,7 +349,7 @@ class PopulationRead {
       if (kind.observation && !kind.skim) kind.skim = skimmer.skim(line, block.capacity_from(line.data()));
       if (const auto& skim = kind.skim)
         if (const auto why = reason_to_skip(*skim); why != Skip::no) {
-          out.items.push_back(Skipped{out.skipped_ids.size(), skim->id.size()});
+          out.items.push_back(Skipped{out.skipped_ids.size(), skim->id.size(), Evaluation::id_hash(skim->id)});
           out.skipped_ids += skim->id;
           ++(why == Skip::not_exposed ? out.not_exposed : out.not_monitored);
           ++out.stats.resources;
@@ -393,7 +394,8 @@ class PopulationRead {
         if (options_.on_observation) ++text;
         evaluation_.add_observation(std::move(*fact));
       } else if (auto* skipped = std::get_if<Skipped>(&item)) {
-        evaluation_.forget_observation(std::string_view(out.skipped_ids).substr(skipped->id_offset, skipped->id_size));
+        evaluation_.forget_observation(std::string_view(out.skipped_ids).substr(skipped->id_offset, skipped->id_size),
+                                       skipped->id_hash);
       } else {
         add_other(std::get<OtherResource>(item), name, line_offset);
       }

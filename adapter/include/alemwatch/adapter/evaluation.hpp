@@ -75,7 +75,10 @@ class Evaluation {
   void count_skipped_observations(const std::string& outcome, std::size_t n);
   // An Observation read but not examined: like any later version, it withdraws what an earlier
   // version under its id contributed. (Counted with count_skipped_observations.)
-  void forget_observation(std::string_view id);
+  void forget_observation(std::string_view id) { forget_observation(id, id_hash(id)); }
+  // The same, with the id's hash taken elsewhere (a worker thread) by id_hash().
+  void forget_observation(std::string_view id, std::size_t hash);
+  static std::size_t id_hash(std::string_view id) { return IdHash{}(id); }
   // The patients who may have an alemtuzumab infusion among what was added so far: those with
   // one, and those with an administration still waiting for its Medication. Nothing when that
   // cannot be told (a waiting administration whose patient is not plain to see).
