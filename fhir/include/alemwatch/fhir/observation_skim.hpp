@@ -3,15 +3,15 @@
 // parsing in full. Built on simdjson On-Demand, which reads at several GB/s.
 //
 // The skim is only trusted when it is sure: any surprise (not an object, a field of the wrong
-// type, a key given twice, invalid JSON) gives nothing, and the caller parses the line in full,
-// which reports the problem properly.
+// type, a key given twice, a key written with an escape, invalid JSON) gives nothing, and the
+// caller parses the line in full, which reports the problem properly.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
-#include <vector>
 
 namespace alemwatch::fhir {
 
@@ -22,10 +22,11 @@ struct SkimmedCoding {
 
 struct ObservationSkim {
   std::string_view resource_type;
-  // The rest are filled only for an Observation; views into the skimmer, valid until its next use.
+  // The rest are filled only for an Observation. All are views into the line or into the skimmer:
+  // valid while the line is and until the skimmer's next use.
   std::string_view id;
   std::optional<std::string_view> subject_reference;
-  std::vector<SkimmedCoding> codings;
+  std::span<const SkimmedCoding> codings;
 };
 
 class ObservationSkimmer {
