@@ -1,7 +1,6 @@
 #include "alemwatch/fhir/datatypes.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace alemwatch::fhir {
 
@@ -19,17 +18,22 @@ std::string CodeableConcept::readable() const {
   return {};
 }
 
-bool is_valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; });
-}
-
 namespace {
+// ASCII character classes, as <cctype> gives them in the "C" locale the adapter runs in, but
+// without a library call per character: ids are checked for every resource read.
+constexpr bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+constexpr bool is_alpha(char c) { return is_upper(c) || (c >= 'a' && c <= 'z'); }
+constexpr bool is_alnum(char c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
+
 bool is_resource_type_name(std::string_view s) {
-  return !s.empty() && std::isupper(static_cast<unsigned char>(s.front())) &&
-         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalpha(c); });
+  return !s.empty() && is_upper(s.front()) && std::all_of(s.begin(), s.end(), is_alpha);
 }
 }  // namespace
+
+bool is_valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) { return is_alnum(c) || c == '-' || c == '.'; });
+}
 
 ReferenceTarget parse_reference(std::string_view ref) {
   ReferenceTarget t;

@@ -51,18 +51,31 @@ void wrong_type(ResourceScope& scope, const ElementPath& path, const char* expec
   scope.error(path.str(), std::string("expected ") + expected + ", found " + json_kind(v));
 }
 
-
-}  // namespace
-
-std::optional<std::string> read_string(const JsonObject& o, std::string_view key, const ElementPath& path,
-                                       ResourceScope& scope) {
+// The string at `o[key]`, viewed in place: callers copy it only when they keep it.
+std::optional<std::string_view> string_view_at(const JsonObject& o, std::string_view key, const ElementPath& path,
+                                               ResourceScope& scope) {
   const auto* v = o.if_contains(key);
   if (!v) return std::nullopt;
   if (!v->is_string()) {
     wrong_type(scope, path, "a string", *v);
     return std::nullopt;
   }
-  return std::string(v->get_string());
+  return std::string_view(v->get_string());
+}
+
+// Sets `into` (empty) to the string at o[key], if there is one: in place, without the
+// temporaries of read_string(...).value_or("").
+void read_string_into(const JsonObject& o, std::string_view key, const ElementPath& path, ResourceScope& scope,
+                      std::string& into) {
+  if (auto text = string_view_at(o, key, path, scope)) into.assign(*text);
+}
+
+}  // namespace
+
+std::optional<std::string> read_string(const JsonObject& o, std::string_view key, const ElementPath& path,
+                                       ResourceScope& scope) {
+  if (auto text = string_view_at(o, key, path, scope)) return std::string(*text);
+  return std::nullopt;
 }
 
 std::optional<double> read_decimal(const JsonObject& o, std::string_view key, const ElementPath& path,
@@ -105,10 +118,10 @@ const boost::json::array* read_array(const JsonObject& o, std::string_view key, 
 
 std::optional<Instant> read_datetime(const JsonObject& o, std::string_view key, const ElementPath& path,
                                      ResourceScope& scope) {
-  auto text = read_string(o, key, path, scope);
+  auto text = string_view_at(o, key, path, scope);
   if (!text) return std::nullopt;
   auto t = parse_fhir_datetime(*text);
-  if (!t) scope.error(path.str(), "'" + *text + "' is not a valid date/time");
+  if (!t) scope.error(path.str(), "'" + std::string(*text) + "' is not a valid date/time");
   return t;
 }
 
@@ -119,9 +132,9 @@ std::optional<Coding> read_coding(const boost::json::value& v, const ElementPath
   }
   const auto& o = v.get_object();
   Coding c;
-  c.system = read_string(o, "system", path.child("system"), scope).value_or("");
-  c.code = read_string(o, "code", path.child("code"), scope).value_or("");
-  c.display = read_string(o, "display", path.child("display"), scope).value_or("");
+  read_string_into(o, "system", path.child("system"), scope, c.system);
+  read_string_into(o, "code", path.child("code"), scope, c.code);
+  read_string_into(o, "display", path.child("display"), scope, c.display);
   return c;
 }
 
@@ -133,9 +146,10 @@ std::optional<CodeableConcept> read_codeable_concept(const boost::json::value& v
   }
   const auto& o = v.get_object();
   CodeableConcept cc;
-  cc.text = read_string(o, "text", path.child("text"), scope).value_or("");
+  read_string_into(o, "text", path.child("text"), scope, cc.text);
   const ElementPath coding_path = path.child("coding");
   if (const auto* codings = read_array(o, "coding", coding_path, scope)) {
+    cc.codings.reserve(codings->size());
     for (std::size_t i = 0; i < codings->size(); ++i)
       if (auto c = read_coding((*codings)[i], coding_path.item(i), scope)) cc.codings.push_back(std::move(*c));
   }
@@ -153,6 +167,7 @@ std::vector<CodeableConcept> read_codeable_concepts(const JsonObject& o, std::st
                                                     const ElementPath& path, ResourceScope& scope) {
   std::vector<CodeableConcept> out;
   if (const auto* arr = read_array(o, key, path, scope)) {
+    out.reserve(arr->size());
     for (std::size_t i = 0; i < arr->size(); ++i)
       if (auto cc = read_codeable_concept((*arr)[i], path.item(i), scope)) out.push_back(std::move(*cc));
   }
@@ -165,10 +180,10 @@ std::optional<Quantity> read_quantity(const JsonObject& o, std::string_view key,
   if (!q) return std::nullopt;
   Quantity out;
   out.value = read_decimal(*q, "value", path.child("value"), scope);
-  out.comparator = read_string(*q, "comparator", path.child("comparator"), scope).value_or("");
-  out.unit = read_string(*q, "unit", path.child("unit"), scope).value_or("");
-  out.system = read_string(*q, "system", path.child("system"), scope).value_or("");
-  out.code = read_string(*q, "code", path.child("code"), scope).value_or("");
+  read_string_into(*q, "comparator", path.child("comparator"), scope, out.comparator);
+  read_string_into(*q, "unit", path.child("unit"), scope, out.unit);
+  read_string_into(*q, "system", path.child("system"), scope, out.system);
+  read_string_into(*q, "code", path.child("code"), scope, out.code);
   return out;
 }
 
@@ -177,8 +192,8 @@ std::optional<Reference> read_reference(const JsonObject& o, std::string_view ke
   const auto* r = read_object(o, key, path, scope);
   if (!r) return std::nullopt;
   Reference out;
-  out.reference = read_string(*r, "reference", path.child("reference"), scope).value_or("");
-  out.display = read_string(*r, "display", path.child("display"), scope).value_or("");
+  read_string_into(*r, "reference", path.child("reference"), scope, out.reference);
+  read_string_into(*r, "display", path.child("display"), scope, out.display);
   return out;
 }
 

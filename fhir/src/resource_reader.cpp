@@ -200,7 +200,7 @@ void ResourceReader::read_json_text(std::string_view text, const SourcePosition&
   dispatch(parsed.value.get_object(), where, nullptr, callback);
 }
 
-void ResourceReader::dispatch(const boost::json::object& resource, SourcePosition where,
+void ResourceReader::dispatch(const boost::json::object& resource, const SourcePosition& where,
                               const FullUrlIndex* full_urls, const ResourceCallback& callback) {
   const auto* type = resource.if_contains("resourceType");
   if (!type || !type->is_string() || type->get_string().empty()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <string_view>
 
 namespace alemwatch::fhir {
@@ -17,54 +18,74 @@ bool one_of(const std::string& s, const std::array<const char*, N>& values) {
   return std::any_of(values.begin(), values.end(), [&](const char* v) { return s == v; });
 }
 
+// The paths below are ElementPaths rooted at the resource type, so that a valid resource
+// spells none of them out (they are strings only in a problem report).
+
 template <std::size_t N>
-std::optional<std::string> read_status(const JsonObject& o, const std::string& type,
+std::optional<std::string> read_status(const JsonObject& o, const ElementPath& type,
                                        const std::array<const char*, N>& allowed, ResourceScope& scope) {
-  const std::string path = type + ".status";
+  const ElementPath path = type.child("status");
   auto status = read_string(o, "status", path, scope);
   if (!status) {
-    if (!o.contains("status")) scope.error(path, "missing (required)");
+    if (!o.contains("status")) scope.error(path.str(), "missing (required)");
     return std::nullopt;
   }
   if (!one_of(*status, allowed)) {
-    scope.error(path, "'" + *status + "' is not a valid status");
+    scope.error(path.str(), "'" + *status + "' is not a valid status");
     return std::nullopt;
   }
   return status;
 }
 
-std::string read_id(const JsonObject& o, const std::string& type, ResourceScope& scope) {
-  auto id = read_string(o, "id", type + ".id", scope);
-  if (id && !is_valid_id(*id)) scope.warning(type + ".id", "'" + *id + "' is not a valid FHIR id");
-  return id.value_or("");
+std::string read_id(const JsonObject& o, const ElementPath& type, ResourceScope& scope) {
+  const ElementPath path = type.child("id");
+  auto id = read_string(o, "id", path, scope);
+  if (id && !is_valid_id(*id)) scope.warning(path.str(), "'" + *id + "' is not a valid FHIR id");
+  return std::move(id).value_or("");
 }
 
 // effectiveDateTime, effectiveInstant, else effectivePeriod.start.
-std::optional<std::pair<Instant, ObservationTimeSource>> read_effective(const JsonObject& o, const std::string& type,
+std::optional<std::pair<Instant, ObservationTimeSource>> read_effective(const JsonObject& o, const ElementPath& type,
                                                                         ResourceScope& scope) {
-  if (auto t = read_datetime(o, "effectiveDateTime", type + ".effectiveDateTime", scope))
+  if (auto t = read_datetime(o, "effectiveDateTime", type.child("effectiveDateTime"), scope))
     return std::pair{*t, ObservationTimeSource::effective_date_time};
-  if (auto t = read_datetime(o, "effectiveInstant", type + ".effectiveInstant", scope))
+  if (auto t = read_datetime(o, "effectiveInstant", type.child("effectiveInstant"), scope))
     return std::pair{*t, ObservationTimeSource::effective_instant};
-  if (const auto* period = read_object(o, "effectivePeriod", type + ".effectivePeriod", scope))
-    if (auto t = read_datetime(*period, "start", type + ".effectivePeriod.start", scope))
+  const ElementPath period_path = type.child("effectivePeriod");
+  if (const auto* period = read_object(o, "effectivePeriod", period_path, scope))
+    if (auto t = read_datetime(*period, "start", period_path.child("start"), scope))
       return std::pair{*t, ObservationTimeSource::effective_period_start};
   return std::nullopt;
+}
+
+// value[x] types the adapter does not read, named so that the mapping can say which one came.
+constexpr std::array other_value_types{"valueBoolean", "valueInteger", "valueRange", "valueRatio",
+                                       "valueSampledData", "valueTime", "valueDateTime", "valuePeriod"};
+
+// Which of other_value_types `o` holds; of several (an invalid resource), the last in that list.
+// One pass over the keys rather than one lookup per type: most Observations carry none of them.
+const char* other_value_type(const JsonObject& o) {
+  unsigned present = 0;  // bit i: other_value_types[i] is there
+  for (const auto& member : o) {
+    const std::string_view key = member.key();
+    if (!key.starts_with("value")) continue;
+    for (std::size_t i = 0; i < other_value_types.size(); ++i)
+      if (key == other_value_types[i]) present |= 1u << i;
+  }
+  return present ? other_value_types[std::bit_width(present) - 1] : nullptr;
 }
 
 void read_observation_value(const JsonObject& o, Observation& obs, ResourceScope& scope) {
   obs.value_quantity = read_quantity(o, "valueQuantity", "Observation.valueQuantity", scope);
   obs.value_codeable_concept = read_codeable_concept(o, "valueCodeableConcept", "Observation.valueCodeableConcept", scope);
   obs.value_string = read_string(o, "valueString", "Observation.valueString", scope);
-  for (const char* other : {"valueBoolean", "valueInteger", "valueRange", "valueRatio", "valueSampledData",
-                            "valueTime", "valueDateTime", "valuePeriod"}) {
-    if (o.contains(other)) obs.other_value_type = other;
-  }
+  if (const char* other = other_value_type(o)) obs.other_value_type = other;
 }
 
 void read_reference_ranges(const JsonObject& o, Observation& obs, ResourceScope& scope) {
   const auto* ranges = read_array(o, "referenceRange", "Observation.referenceRange", scope);
   if (!ranges) return;
+  obs.reference_ranges.reserve(ranges->size());
   const ElementPath ranges_path("Observation.referenceRange");
   for (std::size_t i = 0; i < ranges->size(); ++i) {
     const ElementPath path = ranges_path.item(i);
@@ -78,34 +99,36 @@ void read_reference_ranges(const JsonObject& o, Observation& obs, ResourceScope&
   }
 }
 
-std::optional<Medication> read_medication_at(const JsonObject& o, const std::string& path, ResourceScope& scope) {
+std::optional<Medication> read_medication_at(const JsonObject& o, const ElementPath& path, ResourceScope& scope) {
   Medication m;
-  m.id = read_string(o, "id", path + ".id", scope).value_or("");
-  m.code = read_codeable_concept(o, "code", path + ".code", scope);
-  if (const auto* ingredients = read_array(o, "ingredient", path + ".ingredient", scope)) {
+  m.id = read_string(o, "id", path.child("id"), scope).value_or("");
+  m.code = read_codeable_concept(o, "code", path.child("code"), scope);
+  const ElementPath ingredients_path = path.child("ingredient");
+  if (const auto* ingredients = read_array(o, "ingredient", ingredients_path, scope)) {
     for (std::size_t i = 0; i < ingredients->size(); ++i) {
-      const std::string ipath = path + ".ingredient[" + std::to_string(i) + "]";
       if (!(*ingredients)[i].is_object()) continue;
       if (auto cc = read_codeable_concept((*ingredients)[i].get_object(), "itemCodeableConcept",
-                                          ipath + ".itemCodeableConcept", scope))
+                                          ingredients_path.item(i).child("itemCodeableConcept"), scope))
         m.ingredients.push_back(std::move(*cc));
     }
   }
   return m;
 }
 
-void read_contained_medications(const JsonObject& o, MedicationAdministration& ma, ResourceScope& scope) {
-  const auto* contained = read_array(o, "contained", "MedicationAdministration.contained", scope);
+void read_contained_medications(const JsonObject& o, const ElementPath& type, MedicationAdministration& ma,
+                                ResourceScope& scope) {
+  const ElementPath contained_path = type.child("contained");
+  const auto* contained = read_array(o, "contained", contained_path, scope);
   if (!contained) return;
   for (std::size_t i = 0; i < contained->size(); ++i) {
-    const std::string path = "MedicationAdministration.contained[" + std::to_string(i) + "]";
+    const ElementPath path = contained_path.item(i);
     if (!(*contained)[i].is_object()) {
-      scope.warning(path, "expected a resource object; ignored");
+      scope.warning(path.str(), "expected a resource object; ignored");
       continue;
     }
     const auto& c = (*contained)[i].get_object();
-    const auto* type = c.if_contains("resourceType");
-    if (!type || !type->is_string() || type->get_string() != "Medication") continue;
+    const auto* type_name = c.if_contains("resourceType");
+    if (!type_name || !type_name->is_string() || type_name->get_string() != "Medication") continue;
     if (auto m = read_medication_at(c, path, scope)) ma.contained_medications.push_back(std::move(*m));
   }
 }
@@ -113,24 +136,25 @@ void read_contained_medications(const JsonObject& o, MedicationAdministration& m
 }  // namespace
 
 std::optional<Observation> read_observation(const JsonObject& o, ResourceScope& scope) {
+  const ElementPath type("Observation");
   Observation obs;
-  obs.id = read_id(o, "Observation", scope);
-  if (auto status = read_status(o, "Observation", observation_statuses, scope)) obs.status = *status;
-  if (auto code = read_codeable_concept(o, "code", "Observation.code", scope))
+  obs.id = read_id(o, type, scope);
+  if (auto status = read_status(o, type, observation_statuses, scope)) obs.status = std::move(*status);
+  if (auto code = read_codeable_concept(o, "code", type.child("code"), scope))
     obs.code = std::move(*code);
   else if (!o.contains("code"))
     scope.error("Observation.code", "missing (required)");
-  obs.subject = read_reference(o, "subject", "Observation.subject", scope);
-  if (auto t = read_effective(o, "Observation", scope)) {
+  obs.subject = read_reference(o, "subject", type.child("subject"), scope);
+  if (auto t = read_effective(o, type, scope)) {
     obs.time = t->first;
     obs.time_source = t->second;
-  } else if (auto issued = read_datetime(o, "issued", "Observation.issued", scope)) {
+  } else if (auto issued = read_datetime(o, "issued", type.child("issued"), scope)) {
     obs.time = issued;
     obs.time_source = ObservationTimeSource::issued;
   }
   read_observation_value(o, obs, scope);
-  obs.data_absent_reason = read_codeable_concept(o, "dataAbsentReason", "Observation.dataAbsentReason", scope);
-  obs.interpretation = read_codeable_concepts(o, "interpretation", "Observation.interpretation", scope);
+  obs.data_absent_reason = read_codeable_concept(o, "dataAbsentReason", type.child("dataAbsentReason"), scope);
+  obs.interpretation = read_codeable_concepts(o, "interpretation", type.child("interpretation"), scope);
   read_reference_ranges(o, obs, scope);
   if (scope.rejected()) return std::nullopt;
   return obs;
@@ -143,23 +167,26 @@ std::optional<Medication> read_medication(const JsonObject& o, ResourceScope& sc
 }
 
 std::optional<MedicationAdministration> read_medication_administration(const JsonObject& o, ResourceScope& scope) {
+  const ElementPath type("MedicationAdministration");
   MedicationAdministration ma;
-  const std::string type = "MedicationAdministration";
   ma.id = read_id(o, type, scope);
-  if (auto status = read_status(o, type, administration_statuses, scope)) ma.status = *status;
-  ma.medication_concept = read_codeable_concept(o, "medicationCodeableConcept", type + ".medicationCodeableConcept", scope);
-  ma.medication_reference = read_reference(o, "medicationReference", type + ".medicationReference", scope);
+  if (auto status = read_status(o, type, administration_statuses, scope)) ma.status = std::move(*status);
+  ma.medication_concept =
+      read_codeable_concept(o, "medicationCodeableConcept", type.child("medicationCodeableConcept"), scope);
+  ma.medication_reference = read_reference(o, "medicationReference", type.child("medicationReference"), scope);
   if (!ma.medication_concept && !ma.medication_reference && !scope.rejected())
-    scope.error(type + ".medication[x]", "missing (required)");
-  ma.subject = read_reference(o, "subject", type + ".subject", scope);
-  if (auto t = read_datetime(o, "effectiveDateTime", type + ".effectiveDateTime", scope)) {
+    scope.error("MedicationAdministration.medication[x]", "missing (required)");
+  ma.subject = read_reference(o, "subject", type.child("subject"), scope);
+  const ElementPath period_path = type.child("effectivePeriod");
+  if (auto t = read_datetime(o, "effectiveDateTime", type.child("effectiveDateTime"), scope)) {
     ma.time = t;
-  } else if (const auto* period = read_object(o, "effectivePeriod", type + ".effectivePeriod", scope)) {
-    ma.time = read_datetime(*period, "start", type + ".effectivePeriod.start", scope);
+  } else if (const auto* period = read_object(o, "effectivePeriod", period_path, scope)) {
+    ma.time = read_datetime(*period, "start", period_path.child("start"), scope);
   }
-  if (const auto* dosage = read_object(o, "dosage", type + ".dosage", scope))
-    ma.dose = read_quantity(*dosage, "dose", type + ".dosage.dose", scope);
-  read_contained_medications(o, ma, scope);
+  const ElementPath dosage_path = type.child("dosage");
+  if (const auto* dosage = read_object(o, "dosage", dosage_path, scope))
+    ma.dose = read_quantity(*dosage, "dose", dosage_path.child("dose"), scope);
+  read_contained_medications(o, type, ma, scope);
   if (scope.rejected()) return std::nullopt;
   return ma;
 }

@@ -14,7 +14,7 @@ std::optional<std::string> patient_id_of(const fhir::Reference& subject, const f
   const bool named = target.kind == fhir::ReferenceTarget::Kind::relative ||
                      target.kind == fhir::ReferenceTarget::Kind::absolute;
   if (!named || target.type != "Patient") return std::nullopt;
-  return target.id;
+  return std::move(target.id);
 }
 
 std::optional<std::string> subject_patient_id(const boost::json::object& resource) {
@@ -70,7 +70,7 @@ MappedObservation LabResultMapper::map(const fhir::Observation& obs, const fhir:
                                                      ? std::string("missing: the subject names no Patient reference")
                                                      : "'" + obs.subject->reference + "' is not a Patient reference");
   if (!obs.time) return fail("Observation.effective[x]", "missing, and no issued time: a result without a time cannot be used");
-  out.patient_id = *patient;
+  out.patient_id = std::move(*patient);
   out.result.observation_id = obs.id;
   out.result.analyte = analyte->id;
   out.result.time = *obs.time;
@@ -192,14 +192,15 @@ Range LabResultMapper::reference_range(const fhir::Observation& obs, const Analy
   for (std::size_t i = 0; i < obs.reference_ranges.size(); ++i) {
     const auto& r = obs.reference_ranges[i];
     if ((!r.low || !r.low->value) && (!r.high || !r.high->value)) continue;
-    const std::string path = "Observation.referenceRange[" + std::to_string(i) + "]";
+    // Spelled out only for a warning: most ranges convert.
+    const auto path = [i] { return "Observation.referenceRange[" + std::to_string(i) + "]"; };
     Range converted = fallback;  // a bound the laboratory left out keeps its default
     bool usable = true;
     for (auto [bound, into, name] : {std::tuple{&r.low, &converted.low, "low"}, std::tuple{&r.high, &converted.high, "high"}}) {
       if (!*bound || !(*bound)->value) continue;
       auto factor = m_.units.factor(*a.units, **bound);
       if (!factor) {
-        scope.warning(path + "." + name, "unit " + unit_text(**bound) + " cannot be converted; this range is not used");
+        scope.warning(path() + "." + name, "unit " + unit_text(**bound) + " cannot be converted; this range is not used");
         usable = false;
         break;
       }

@@ -3,9 +3,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 
 #include "alemwatch/mappings/unit_table.hpp"
+#include "ascii.hpp"
 
 namespace alemwatch::mappings {
 namespace {
@@ -19,7 +19,7 @@ std::optional<Product> parse_product(const std::string& s) {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  ascii::lower_in_place(out);
   return out;
 }
 
@@ -67,18 +67,21 @@ std::optional<ProductMatch> MedicationCatalog::match(const std::vector<const fhi
   };
   for (const auto* cc : concepts) {
     for (const auto& coding : cc->codings) {
-      if (auto it = codes_.find({coding.system, coding.code}); it != codes_.end()) {
+      if (auto it = codes_.find(CodeKeyView{coding.system, coding.code}); it != codes_.end()) {
         consider(it->second);
         by_code = true;
       }
     }
   }
+  const auto consider_text = [&](std::string_view text) {
+    if (text.empty()) return;
+    const std::string name = lower(text);
+    for (const auto& [fragment, entry] : texts_)
+      if (name.find(fragment) != std::string::npos) consider(entry);
+  };
   for (const auto* cc : concepts) {
-    std::vector<std::string> names{lower(cc->text)};
-    for (const auto& coding : cc->codings) names.push_back(lower(coding.display));
-    for (const auto& name : names)
-      for (const auto& [fragment, entry] : texts_)
-        if (!name.empty() && name.find(fragment) != std::string::npos) consider(entry);
+    consider_text(cc->text);
+    for (const auto& coding : cc->codings) consider_text(coding.display);
   }
   if (!best) return std::nullopt;
   return ProductMatch{best->product, best->strength, !by_code};

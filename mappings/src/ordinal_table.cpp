@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include <cctype>
+#include "ascii.hpp"
 
 namespace alemwatch::mappings {
 namespace {
@@ -12,12 +12,12 @@ std::string fold_text(std::string_view s) {
   if (b == std::string_view::npos) return {};
   const auto e = s.find_last_not_of(" \t\r\n");
   std::string out(s.substr(b, e - b + 1));
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  ascii::lower_in_place(out);
   return out;
 }
 
 void read_codes(DataFileReader& r, const boost::json::object& root, std::string_view key,
-                std::set<std::pair<std::string, std::string>>& into) {
+                std::set<CodeKey, CodeKeyLess>& into) {
   const std::string path(key);
   const auto* list = r.array_at(root, key, path);
   for (std::size_t i = 0; list && i < list->size(); ++i) {
@@ -82,8 +82,9 @@ OrdinalReading OrdinalTable::read(const fhir::Observation& obs) const {
     out.value_text = cc.readable();
     Positivity coded = Positivity::unknown;
     for (const auto& c : cc.codings) {
-      if (positive_codes_.contains({c.system, c.code})) coded = combine(coded, Positivity::positive);
-      if (negative_codes_.contains({c.system, c.code})) coded = combine(coded, Positivity::negative);
+      const CodeKeyView key{c.system, c.code};
+      if (positive_codes_.contains(key)) coded = combine(coded, Positivity::positive);
+      if (negative_codes_.contains(key)) coded = combine(coded, Positivity::negative);
     }
     if (coded == Positivity::unknown) {
       coded = read_text(cc.text);

@@ -2,15 +2,25 @@
 
 #include <boost/json.hpp>
 
-#include <cctype>
+#include <algorithm>
+
+#include "ascii.hpp"
 
 namespace alemwatch::mappings {
 
+namespace {
+// A byte normalise_unit() may drop or rewrite: white space, or the lead byte of a micro sign.
+bool may_change(char c) { return ascii::is_space(c) || c == '\xC2' || c == '\xCE'; }
+}  // namespace
+
 std::string normalise_unit(std::string_view unit) {
+  // Most spellings ("mg/dL", "10*9/L") are already normal: copy them whole.
+  if (std::none_of(unit.begin(), unit.end(), may_change)) return std::string(unit);
   std::string out;
+  out.reserve(unit.size());
   for (std::size_t i = 0; i < unit.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(unit[i]);
-    if (std::isspace(c)) continue;
+    if (ascii::is_space(static_cast<char>(c))) continue;
     // U+00B5 MICRO SIGN (C2 B5) and U+03BC GREEK SMALL LETTER MU (CE BC) both mean micro.
     if (i + 1 < unit.size() && ((c == 0xC2 && static_cast<unsigned char>(unit[i + 1]) == 0xB5) ||
                                 (c == 0xCE && static_cast<unsigned char>(unit[i + 1]) == 0xBC))) {
@@ -25,7 +35,7 @@ std::string normalise_unit(std::string_view unit) {
 
 std::string fold_unit(std::string_view unit) {
   std::string out = normalise_unit(unit);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  ascii::lower_in_place(out);
   return out;
 }
 
@@ -110,9 +120,11 @@ const UnitGroup* UnitTable::group(std::string_view name) const {
 }
 
 namespace {
-std::optional<double> lookup(const UnitGroup& g, const std::string& spelling) {
-  if (auto it = g.exact.find(normalise_unit(spelling)); it != g.exact.end()) return it->second;
-  if (auto it = g.folded.find(fold_unit(spelling)); it != g.folded.end()) return it->second;
+std::optional<double> lookup(const UnitGroup& g, std::string_view spelling) {
+  std::string key = normalise_unit(spelling);
+  if (auto it = g.exact.find(key); it != g.exact.end()) return it->second;
+  ascii::lower_in_place(key);  // now fold_unit(spelling), without normalising it again
+  if (auto it = g.folded.find(key); it != g.folded.end()) return it->second;
   return std::nullopt;
 }
 }  // namespace

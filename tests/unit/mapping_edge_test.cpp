@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "alemwatch/mappings/unit_table.hpp"
 #include "scenario.hpp"
 
 namespace alemwatch::testing {
@@ -405,6 +406,20 @@ TEST(MappingEdges, AVersionByCodeReadAfterOneByReferenceWins) {
   s.resource(by_reference(administration("ma-twice", "2024-01-08T09:00:00Z", 20), "Medication/x"));
   s.resource(by_code(administration("ma-twice", "2024-01-08T09:00:00Z", 12)));
   EXPECT_TRUE(with_code(s.evaluate(at), "dose-out-of-range").empty());
+}
+
+// Unit spellings are matched after white space is dropped and micro signs become 'u'; most
+// need no change at all, and must come back as they were.
+TEST(MappingEdges, UnitSpellingsAreNormalisedAndFolded) {
+  EXPECT_EQ(mappings::normalise_unit("mg/dL"), "mg/dL");
+  EXPECT_EQ(mappings::normalise_unit("10*9/L"), "10*9/L");
+  EXPECT_EQ(mappings::normalise_unit(" mg /\tdL "), "mg/dL");
+  EXPECT_EQ(mappings::normalise_unit("\xC2\xB5mol/L"), "umol/L");  // MICRO SIGN
+  EXPECT_EQ(mappings::normalise_unit("\xCE\xBCg/L"), "ug/L");      // GREEK SMALL LETTER MU
+  EXPECT_EQ(mappings::normalise_unit("\xC2\xB0" "C"), "\xC2\xB0" "C");  // DEGREE SIGN: kept
+  EXPECT_EQ(mappings::normalise_unit(""), "");
+  EXPECT_EQ(mappings::fold_unit("\xC2\xB5Mol / L"), "umol/l");
+  EXPECT_EQ(mappings::fold_unit("MG/DL"), "mg/dl");
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ class ResourceReader {
  private:
   void read_ndjson(const std::filesystem::path& file, const ResourceCallback& callback);
   void read_json(const std::filesystem::path& file, const ResourceCallback& callback);
-  void dispatch(const boost::json::object& resource, SourcePosition where, const FullUrlIndex* full_urls,
+  void dispatch(const boost::json::object& resource, const SourcePosition& where, const FullUrlIndex* full_urls,
                 const ResourceCallback& callback);
   void dispatch_bundle(const boost::json::object& bundle, const SourcePosition& where,
                        const ResourceCallback& callback);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "alemwatch/fhir/datatypes.hpp"
+#include "alemwatch/mappings/code_key.hpp"
 #include "alemwatch/mappings/json_file.hpp"
 
 namespace alemwatch::mappings {
@@ -43,7 +44,7 @@ class MedicationCatalog {
     Product product;
     std::optional<double> strength;
   };
-  std::map<std::pair<std::string, std::string>, Entry> codes_;
+  std::map<CodeKey, Entry, CodeKeyLess> codes_;
   std::vector<std::pair<std::string, Entry>> texts_;  // lower-case fragment, in priority order
   std::map<std::string, double> dose_units_;
   std::vector<std::string> volume_units_;

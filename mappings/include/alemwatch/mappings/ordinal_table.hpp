@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "alemwatch/fhir/resources.hpp"
+#include "alemwatch/mappings/code_key.hpp"
 #include "alemwatch/mappings/json_file.hpp"
 
 namespace alemwatch::mappings {
@@ -35,8 +36,8 @@ class OrdinalTable {
  private:
   std::set<std::string, std::less<>> positive_strings_;
   std::set<std::string, std::less<>> negative_strings_;
-  std::set<std::pair<std::string, std::string>> positive_codes_;
-  std::set<std::pair<std::string, std::string>> negative_codes_;
+  std::set<CodeKey, CodeKeyLess> positive_codes_;
+  std::set<CodeKey, CodeKeyLess> negative_codes_;
   std::string interpretation_system_;
   std::set<std::string, std::less<>> positive_interpretations_;
 };
