@@ -359,11 +359,22 @@ std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const Issu
     // The facts move into the record, so the peak memory is one copy of them.
     record.infusions = sorted_values(std::move(data.infusions), [](const auto& a) { return a.time; });
     record.series.resize(m_.analytes.all().size());
-    // By time; ties in id order, as results were always kept.
-    std::sort(data.results.begin(), data.results.end(), [](const ResultEntry& a, const ResultEntry& b) {
-      return std::tie(a.result.time, a.result.observation_id) < std::tie(b.result.time, b.result.observation_id);
+    // By time; ties in id order, as results were always kept. Compact keys are sorted, not the
+    // results, so each result moves once and most comparisons touch only the keys.
+    std::vector<std::pair<fhir::Instant, std::uint32_t>> order;
+    order.reserve(data.results.size());
+    for (std::uint32_t i = 0; i < data.results.size(); ++i) order.emplace_back(data.results[i].result.time, i);
+    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      return data.results[a.second].result.observation_id < data.results[b.second].result.observation_id;
     });
-    for (auto& e : data.results) record.series[e.result.analyte].push_back(std::move(e.result));
+    std::vector<std::uint32_t> per_analyte(record.series.size());
+    for (const auto& e : data.results) ++per_analyte[e.result.analyte];
+    for (std::size_t a = 0; a < per_analyte.size(); ++a) record.series[a].reserve(per_analyte[a]);
+    for (const auto& [time, i] : order) {
+      auto& result = data.results[i].result;
+      record.series[result.analyte].push_back(std::move(result));
+    }
     data.results = {};  // freed patient by patient: the peak is one copy of the facts
     const Exposure exposure(record, m_.exposure);
     const RuleContext ctx{m_, record, exposure, at};
