@@ -180,7 +180,8 @@ class PopulationRead {
   // Pass 2 over every file with Observations. False, with everything it did undone, when a file
   // guessed to hold only Observations holds other resources.
   bool read_observation_files(const std::vector<ObservationFile>& files) {
-    exposed_ = evaluation_.possibly_exposed_patients();
+    exposed_.reset();
+    if (auto exposed = evaluation_.possibly_exposed_patients()) exposed_.emplace(exposed->begin(), exposed->end());
     const bool guessing = std::any_of(files.begin(), files.end(), [](const auto& f) { return f.guessed; });
     std::optional<Evaluation> before;
     std::optional<RunSummary> summary_before;
@@ -371,13 +372,23 @@ class PopulationRead {
 
   enum class Skip { no, not_exposed, not_monitored };
 
+  // Whether a subject reference may name an exposed patient: false only when it names a patient
+  // who is not. "Patient/<id>", as bulk exports write it, is read in place; any other form is
+  // taken apart as the mapping does.
+  bool is_exposed(std::string_view reference) const {
+    constexpr std::string_view plain = "Patient/";
+    if (reference.starts_with(plain) && reference.find('/', plain.size()) == std::string_view::npos) {
+      const auto id = reference.substr(plain.size());
+      return !fhir::is_valid_id(id) || exposed_->contains(id);  // an invalid id names no patient
+    }
+    const auto patient = mappings::patient_id_of(fhir::Reference{std::string(reference), {}}, nullptr);
+    return !patient || exposed_->contains(*patient);
+  }
+
   // Whether a skimmed Observation need not be parsed, and why.
   Skip reason_to_skip(const fhir::ObservationSkim& skim) const {
     if (skim.resource_type != "Observation") return Skip::no;
-    if (exposed_ && skim.subject_reference) {
-      const auto patient = mappings::patient_id_of(fhir::Reference{std::string(*skim.subject_reference), {}}, nullptr);
-      if (patient && !exposed_->contains(*patient)) return Skip::not_exposed;
-    }
+    if (exposed_ && skim.subject_reference && !is_exposed(*skim.subject_reference)) return Skip::not_exposed;
     for (const auto& c : skim.codings)
       if (c.system == fhir::loinc_system && m_.analytes.by_loinc(c.code)) return Skip::no;
     return Skip::not_monitored;
@@ -435,7 +446,12 @@ class PopulationRead {
   PopulationReadOptions options_;
   fhir::ResourceReader reader_;
   fhir::ReadStats worker_stats_;
-  std::optional<std::unordered_set<std::string>> exposed_;
+  // Looked up by string_view, without a copy.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::optional<std::unordered_set<std::string, IdHash, std::equal_to<>>> exposed_;
   std::unordered_set<std::string> other_medications_;  // during pass 1 over a file
 };
 
