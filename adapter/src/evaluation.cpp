@@ -93,43 +93,62 @@ void Evaluation::forget(OwnerMap& owners, std::string_view id) {
   owners.erase(it);
 }
 
-void Evaluation::add_observation(const fhir::ResourceInput& input) { record_observation(map_observation(input, summary_)); }
+void Evaluation::add_observation(const fhir::ResourceInput& input) {
+  ObservationTally tally;  // read is counted by add()
+  record_observation(map_observation(input, summary_), tally);
+  count(tally);
+}
 
 Evaluation::ObservationFact Evaluation::map_observation(const fhir::ResourceInput& input, fhir::ProblemSink& sink) const {
   ObservationFact fact;
   fact.id = id_of(input.resource);
   fhir::ResourceScope scope(sink, input.where, "Observation", fact.id);
   auto obs = fhir::read_observation(input.resource, scope);
-  if (!obs) return fact;
-  fact.id = obs->id;
-  fact.mapped = lab_mapper_.map(*obs, input.full_urls, scope);
+  if (obs) {
+    fact.id = obs->id;
+    fact.mapped = lab_mapper_.map(*obs, input.full_urls, scope);
+  }
+  fact.id_hash = id_hash(fact.id);
   return fact;
 }
 
 void Evaluation::add_observation(ObservationFact fact) {
-  summary_.count_read("Observation");
-  record_observation(std::move(fact));
+  ObservationTally tally;
+  add_observation(std::move(fact), tally);
+  count(tally);
 }
 
-void Evaluation::record_observation(ObservationFact fact) {
+void Evaluation::add_observation(ObservationFact fact, ObservationTally& tally) {
+  ++tally.read;
+  record_observation(std::move(fact), tally);
+}
+
+void Evaluation::count(const ObservationTally& tally) {
+  if (tally.read) summary_.count_read("Observation", tally.read);
+  if (tally.rejected) summary_.count_outcome("Observation", "rejected (invalid FHIR)", tally.rejected);
+  for (std::size_t i = 0; i < tally.outcomes.size(); ++i)
+    if (tally.outcomes[i])
+      summary_.count_outcome("Observation", outcome_name(static_cast<mappings::ObservationOutcome>(i)), tally.outcomes[i]);
+}
+
+void Evaluation::record_observation(ObservationFact fact, ObservationTally& tally) {
   if (!fact.mapped) {
     // Even a rejected version is the latest read under its id: the earlier one no longer stands.
-    forget_observation(fact.id);
-    summary_.count_outcome("Observation", "rejected (invalid FHIR)");
+    forget_observation(fact.id, fact.id_hash);
+    ++tally.rejected;
     return;
   }
   auto& mapped = *fact.mapped;
-  summary_.count_outcome("Observation", outcome_name(mapped.outcome));
+  ++tally.outcomes.at(static_cast<std::size_t>(mapped.outcome));
   if (mapped.unit_problem) ++summary_.unit_problems;
   // The latest version read under an id wins, whatever its outcome.
   if (mapped.outcome != mappings::ObservationOutcome::mapped) {
-    forget_observation(fact.id);
+    forget_observation(fact.id, fact.id_hash);
     return;
   }
   if (!fact.id.empty()) {
-    const auto hash = IdHash{}(fact.id);
-    if (maybe_seen(hash)) repeated_ids_.insert(fact.id);
-    mark_seen(hash);
+    if (maybe_seen(fact.id_hash)) repeated_ids_.insert(fact.id);
+    mark_seen(fact.id_hash);
   }
   patients_[mapped.patient_id].results.push_back({++observations_read_, std::move(mapped.result)});
 }

@@ -398,12 +398,13 @@ class PopulationRead {
   void add_block(const std::string& name, std::size_t line_offset, ObservationLines& out) {
     add_problems(out.problems, line_offset);
     std::size_t text = 0;
+    Evaluation::ObservationTally tally;
     for (auto& item : out.items) {
       if (auto* fact = std::get_if<Evaluation::ObservationFact>(&item)) {
         if (options_.on_observation && fact->mapped && !fact->mapped->patient_id.empty())
           options_.on_observation(fact->mapped->patient_id, fact->id, out.texts[text]);
         if (options_.on_observation) ++text;
-        evaluation_.add_observation(std::move(*fact));
+        evaluation_.add_observation(std::move(*fact), tally);
       } else if (auto* skipped = std::get_if<Skipped>(&item)) {
         evaluation_.forget_observation(std::string_view(out.skipped_ids).substr(skipped->id_offset, skipped->id_size),
                                        skipped->id_hash);
@@ -411,6 +412,7 @@ class PopulationRead {
         add_other(std::get<OtherResource>(item), name, line_offset);
       }
     }
+    evaluation_.count(tally);
     if (out.not_exposed) evaluation_.count_skipped_observations(outcome_not_exposed, out.not_exposed);
     if (out.not_monitored)
       evaluation_.count_skipped_observations(

@@ -5,6 +5,7 @@
 // replaces the earlier one, so an amended or entered-in-error version read later wins.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -45,12 +46,22 @@ class Evaluation {
   struct ObservationFact {
     std::string id;
     std::optional<mappings::MappedObservation> mapped;  // none: not a valid Observation (reported)
+    std::size_t id_hash = 0;                            // id_hash(id), taken where it was mapped
   };
   // Reads and maps one Observation, reporting problems to `sink`. Safe to call from several
   // threads at once (it touches nothing in the evaluation).
   ObservationFact map_observation(const fhir::ResourceInput& input, fhir::ProblemSink& sink) const;
   // Adds what map_observation() gave, counted as one Observation read.
   void add_observation(ObservationFact fact);
+  // Counts of Observations added, kept by a caller adding many and given to the run summary once
+  // (its counts are looked up by name, which costs more than adding a result).
+  struct ObservationTally {
+    std::size_t read = 0;
+    std::size_t rejected = 0;                 // not a valid Observation
+    std::array<std::size_t, 4> outcomes{};    // by mappings::ObservationOutcome
+  };
+  void add_observation(ObservationFact fact, ObservationTally& tally);
+  void count(const ObservationTally& tally);
   // MedicationAdministrations likewise: read and mapped anywhere, then added in reading order.
   struct AdministrationFact {
     std::string id;
@@ -123,7 +134,7 @@ class Evaluation {
   };
 
   void add_observation(const fhir::ResourceInput& input);
-  void record_observation(ObservationFact fact);
+  void record_observation(ObservationFact fact, ObservationTally& tally);
   void add_administration(const fhir::ResourceInput& input);
   void record_administration_fact(AdministrationFact fact);
   // Makes a new version under `id` (possibly empty) the latest: what an earlier one contributed
