@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <tuple>
 
 #include "alemwatch/adapter/exposure.hpp"
@@ -364,46 +365,67 @@ std::vector<T> sorted_values(std::map<std::string, T>&& by_id, Key key) {
 std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const IssueWriterOptions& options) {
   resolve_pending();
   settle_results();
-  std::vector<fhir::DetectedIssue> issues;
   std::vector<std::string> ids;
   for (const auto& [id, data] : patients_)
     if (!data.infusions.empty()) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   summary_.exposed_patients = ids.size();
+  std::vector<std::pair<PatientData*, PatientRecord*>> patients;
   for (const auto& id : ids) {
-    auto& data = patients_[id];
     PatientRecord& record = records_[id];
     record.id = id;
-    // Maps are ordered by id, so a stable sort by time leaves ties in id order.
-    // The facts move into the record, so the peak memory is one copy of them.
-    record.infusions = sorted_values(std::move(data.infusions), [](const auto& a) { return a.time; });
-    record.series.resize(m_.analytes.all().size());
-    // By time; ties in id order, as results were always kept. Compact keys are sorted, not the
-    // results, so each result moves once and most comparisons touch only the keys.
-    std::vector<std::pair<fhir::Instant, std::uint32_t>> order;
-    order.reserve(data.results.size());
-    for (std::uint32_t i = 0; i < data.results.size(); ++i) order.emplace_back(data.results[i].result.time, i);
-    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
-      if (a.first != b.first) return a.first < b.first;
-      return data.results[a.second].result.observation_id < data.results[b.second].result.observation_id;
-    });
-    std::vector<std::uint32_t> per_analyte(record.series.size());
-    for (const auto& e : data.results) ++per_analyte[e.result.analyte];
-    for (std::size_t a = 0; a < per_analyte.size(); ++a) record.series[a].reserve(per_analyte[a]);
-    for (const auto& [time, i] : order) {
-      auto& result = data.results[i].result;
-      record.series[result.analyte].push_back(std::move(result));
-    }
-    data.results = {};  // freed patient by patient: the peak is one copy of the facts
-    const Exposure exposure(record, m_.exposure);
-    const RuleContext ctx{m_, record, exposure, at};
-    for (const auto& signal : evaluate_patient(ctx)) issues.push_back(write_issue(signal, m_, options));
+    patients.emplace_back(&patients_[id], &record);
   }
+  // Patients are independent: they are shared between threads, each with its own issues.
+  const unsigned threads = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8);
+  std::vector<std::vector<fhir::DetectedIssue>> found(threads);
+  const auto evaluate_share = [&](unsigned t) {
+    for (std::size_t i = t; i < patients.size(); i += threads)
+      for (auto& issue : evaluate_record(*patients[i].first, *patients[i].second, at, options))
+        found[t].push_back(std::move(issue));
+  };
+  std::vector<std::thread> helpers;
+  for (unsigned t = 1; t < threads && t < patients.size(); ++t) helpers.emplace_back(evaluate_share, t);
+  evaluate_share(0);
+  for (auto& h : helpers) h.join();
+  std::vector<fhir::DetectedIssue> issues;
+  for (auto& f : found)
+    for (auto& issue : f) issues.push_back(std::move(issue));
   std::sort(issues.begin(), issues.end(),
             [](const auto& a, const auto& b) { return a.identifier_value < b.identifier_value; });
   for (const auto& i : issues) summary_.count_issue(i);
   patients_.clear();  // the records hold the facts now
   administration_owner_.clear();
+  return issues;
+}
+
+std::vector<fhir::DetectedIssue> Evaluation::evaluate_record(PatientData& data, PatientRecord& record, fhir::Instant at,
+                                                             const IssueWriterOptions& options) const {
+  // Maps are ordered by id, so a stable sort by time leaves ties in id order.
+  // The facts move into the record, so the peak memory is one copy of them.
+  record.infusions = sorted_values(std::move(data.infusions), [](const auto& a) { return a.time; });
+  record.series.resize(m_.analytes.all().size());
+  // By time; ties in id order, as results were always kept. Compact keys are sorted, not the
+  // results, so each result moves once and most comparisons touch only the keys.
+  std::vector<std::pair<fhir::Instant, std::uint32_t>> order;
+  order.reserve(data.results.size());
+  for (std::uint32_t i = 0; i < data.results.size(); ++i) order.emplace_back(data.results[i].result.time, i);
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return data.results[a.second].result.observation_id < data.results[b.second].result.observation_id;
+  });
+  std::vector<std::uint32_t> per_analyte(record.series.size());
+  for (const auto& e : data.results) ++per_analyte[e.result.analyte];
+  for (std::size_t a = 0; a < per_analyte.size(); ++a) record.series[a].reserve(per_analyte[a]);
+  for (const auto& [time, i] : order) {
+    auto& result = data.results[i].result;
+    record.series[result.analyte].push_back(std::move(result));
+  }
+  data.results = {};  // freed patient by patient: the peak is one copy of the facts
+  const Exposure exposure(record, m_.exposure);
+  const RuleContext ctx{m_, record, exposure, at};
+  std::vector<fhir::DetectedIssue> issues;
+  for (const auto& signal : evaluate_patient(ctx)) issues.push_back(write_issue(signal, m_, options));
   return issues;
 }
 

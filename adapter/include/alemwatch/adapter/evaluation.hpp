@@ -146,6 +146,9 @@ class Evaluation {
   // The results that count after every version is settled, by patient (moved out of patients_).
   void settle_results();
   void resolve_pending();
+  // Moves one exposed patient's facts into their record, in time order, and runs the rules on it.
+  std::vector<fhir::DetectedIssue> evaluate_record(PatientData& data, PatientRecord& record, fhir::Instant at,
+                                                   const IssueWriterOptions& options) const;
 
   const mappings::Mappings& m_;
   RunSummary& summary_;
