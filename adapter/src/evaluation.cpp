@@ -292,14 +292,24 @@ std::unordered_set<std::string> Evaluation::other_medications() const {
   return out;
 }
 
-bool Evaluation::add_administration_of_other_medication(std::string_view id, std::string_view medication_id) {
+bool Evaluation::add_administration_of_other_medication(std::string_view id, std::string_view medication_id,
+                                                        std::size_t& counted) {
   const auto known = medications_.find(medication_id);
   if (known == medications_.end() || known->second) return false;
-  summary_.count_read("MedicationAdministration");
   supersede_administration(id);
-  medications_used_.insert(known->first);
-  summary_.count_outcome("MedicationAdministration", outcome_name(mappings::AdministrationOutcome::not_alemtuzumab));
+  // Most administrations name one of a few Medications: remember the last one marked used.
+  if (last_medication_used_ != &known->first) {
+    medications_used_.insert(known->first);
+    last_medication_used_ = &known->first;
+  }
+  ++counted;
   return true;
+}
+
+void Evaluation::count_administrations_of_other_medications(std::size_t n) {
+  if (n == 0) return;
+  summary_.count_read("MedicationAdministration", n);
+  summary_.count_outcome("MedicationAdministration", outcome_name(mappings::AdministrationOutcome::not_alemtuzumab), n);
 }
 
 void Evaluation::record_administration(mappings::MappedAdministration& mapped) {

@@ -81,7 +81,8 @@ struct CountedResource {
 };
 // A MedicationAdministration of a Medication known not to be alemtuzumab, skimmed, not parsed.
 struct SkimmedAdministration {
-  std::string id;
+  std::size_t id_offset = 0;  // the id, in OtherLines::skimmed_ids
+  std::size_t id_size = 0;
   std::string medication_id;
   std::size_t line;        // within the block
   std::string_view text;   // into the block: read in full if the Medication has changed since
@@ -100,6 +101,7 @@ struct OtherLines {
   ProblemBuffer problems;  // line numbers within the block
   fhir::ReadStats stats;
   bool has_observations = false;
+  std::string skimmed_ids;  // of the SkimmedAdministration items, one after another
 };
 
 // Pass 2: what became of each Observation line, in order.
@@ -214,7 +216,7 @@ class PopulationRead {
           out.has_observations = true;
           return;
         }
-        if (auto skimmed = skim_administration(line, block)) {
+        if (auto skimmed = skim_administration(line, block, out.skimmed_ids)) {
           skimmed->line = n;
           out.items.push_back(std::move(*skimmed));
           return;
@@ -227,6 +229,7 @@ class PopulationRead {
       progress_reported += block.size / 2;
       has_observations |= out.has_observations;
       add_problems(out.problems, line_offset);
+      std::size_t other_medications = 0;
       for (auto& item : out.items) {
         if (auto* fact = std::get_if<Evaluation::AdministrationFact>(&item)) {
           if (fact->where.line) *fact->where.line += line_offset;
@@ -234,7 +237,8 @@ class PopulationRead {
         } else if (auto* counted = std::get_if<CountedResource>(&item)) {
           evaluation_.count_resource(counted->type);
         } else if (auto* skimmed = std::get_if<SkimmedAdministration>(&item)) {
-          if (evaluation_.add_administration_of_other_medication(skimmed->id, skimmed->medication_id))
+          const auto id = std::string_view(out.skimmed_ids).substr(skimmed->id_offset, skimmed->id_size);
+          if (evaluation_.add_administration_of_other_medication(id, skimmed->medication_id, other_medications))
             ++worker_stats_.resources;
           else
             reader_.read_ndjson_line(skimmed->text, {name, line_offset + skimmed->line, {}, {}},
@@ -246,6 +250,7 @@ class PopulationRead {
           add_other(std::get<OtherResource>(item), name, line_offset);
         }
       }
+      evaluation_.count_administrations_of_other_medications(other_medications);
       worker_stats_ += out.stats;
       line_offset += out.lines;
     };
@@ -265,7 +270,8 @@ class PopulationRead {
   // On a worker: an administration whose medicationReference names a Medication read before
   // this file and not alemtuzumab, which the evaluation only counts. Not parsed: most
   // administrations in a population are of other drugs.
-  std::optional<SkimmedAdministration> skim_administration(std::string_view line, const fhir::NdjsonBlock& block) const {
+  std::optional<SkimmedAdministration> skim_administration(std::string_view line, const fhir::NdjsonBlock& block,
+                                                           std::string& ids) const {
     if (other_medications_.empty() || !line.starts_with(administration_prefix)) return std::nullopt;
     const auto skim = thread_administration_skimmer().skim(line, block.capacity_from(line.data()));
     if (!skim || skim->resource_type != "MedicationAdministration" || skim->has_medication_concept ||
@@ -276,7 +282,9 @@ class PopulationRead {
     if ((target.kind != Kind::relative && target.kind != Kind::absolute) || target.type != "Medication" ||
         !other_medications_.contains(target.id))
       return std::nullopt;
-    return SkimmedAdministration{std::string(skim->id), std::move(target.id), 0, line};
+    SkimmedAdministration skimmed{ids.size(), skim->id.size(), std::move(target.id), 0, line};
+    ids += skim->id;
+    return skimmed;
   }
 
   // On a worker: one line of pass 1, parsed, administrations mapped.

@@ -78,7 +78,10 @@ class Evaluation {
   // administration as add() would ("not alemtuzumab"; what else it holds is not checked), lets
   // it replace an earlier version under `id`, and returns true. Otherwise does nothing and
   // returns false: the caller reads it in full.
-  bool add_administration_of_other_medication(std::string_view id, std::string_view medication_id);
+  // Those it counts are tallied in `counted`, for count_administrations_of_other_medications().
+  bool add_administration_of_other_medication(std::string_view id, std::string_view medication_id,
+                                              std::size_t& counted);
+  void count_administrations_of_other_medications(std::size_t n);
 
   // How the run summary names an Observation outcome.
   static const char* observation_outcome_name(mappings::ObservationOutcome outcome);
@@ -169,6 +172,7 @@ class Evaluation {
   // Medication id -> match
   std::unordered_map<std::string, std::optional<mappings::ProductMatch>, IdHash, std::equal_to<>> medications_;
   std::unordered_set<std::string> medications_used_;  // Medication ids administrations were resolved with
+  const std::string* last_medication_used_ = nullptr;  // the last one added to medications_used_
   std::vector<PendingAdministration> pending_;
   std::size_t administrations_read_ = 0;
   // MedicationAdministration id -> sequence of its latest version, for ids with a version pending.
