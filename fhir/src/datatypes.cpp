@@ -1,6 +1,7 @@
 #include "alemwatch/fhir/datatypes.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace alemwatch::fhir {
 
@@ -28,11 +29,19 @@ constexpr bool is_alnum(char c) { return is_alpha(c) || (c >= '0' && c <= '9'); 
 bool is_resource_type_name(std::string_view s) {
   return !s.empty() && is_upper(s.front()) && std::all_of(s.begin(), s.end(), is_alpha);
 }
+
+// The characters of a FHIR id ([A-Za-z0-9\-\.]), as a table: the population reader checks the
+// patient id of every Observation line it skims.
+constexpr auto id_characters = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = is_alnum(static_cast<char>(c)) || c == '-' || c == '.';
+  return table;
+}();
 }  // namespace
 
 bool is_valid_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) { return is_alnum(c) || c == '-' || c == '.'; });
+  return std::all_of(id.begin(), id.end(), [](char c) { return id_characters[static_cast<unsigned char>(c)]; });
 }
 
 ReferenceTarget parse_reference(std::string_view ref) {

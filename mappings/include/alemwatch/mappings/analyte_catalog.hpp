@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "alemwatch/mappings/json_file.hpp"
@@ -50,7 +51,12 @@ class AnalyteCatalog {
 
  private:
   std::vector<Analyte> analytes_;
-  std::map<std::string, AnalyteId, std::less<>> by_loinc_;
+  // Hashed: the population reader looks up the code of every Observation of an exposed patient.
+  struct CodeHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, AnalyteId, CodeHash, std::equal_to<>> by_loinc_;
   std::map<std::string, AnalyteId, std::less<>> by_name_;
 };
 
