@@ -57,7 +57,8 @@ void Evaluation::rewind(const Evaluation& earlier) {
 }
 
 bool Evaluation::only_counts(std::string_view type) {
-  return type != "Observation" && type != "MedicationAdministration" && type != "Medication" &&
+  // A Bundle never reaches add(): the reader opens it and hands over its entries.
+  return type != "Observation" && type != "MedicationAdministration" && type != "Medication" && type != "Bundle" &&
          fhir::is_r4_resource_type(type);
 }
 

@@ -212,8 +212,15 @@ class PopulationRead {
       auto& skimmer = thread_skimmer();
       out.lines = fhir::for_each_ndjson_line(block, [&](std::string_view line, std::size_t n) {
         if (is_blank(line)) return;
-        if (classify(line, block, skimmer).observation) {
+        const auto kind = classify(line, block, skimmer);
+        if (kind.observation) {
           out.has_observations = true;
+          return;
+        }
+        // A Patient (or another type the evaluation only counts) is counted from its skim.
+        if (kind.skim && Evaluation::only_counts(kind.skim->resource_type)) {
+          out.items.push_back(CountedResource{std::string(kind.skim->resource_type)});
+          ++out.stats.resources;
           return;
         }
         if (auto skimmed = skim_administration(line, block, out.skimmed_ids)) {

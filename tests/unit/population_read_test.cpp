@@ -169,13 +169,16 @@ std::string scenario_ndjson(const testing::Scenario& s) {
   return out;
 }
 
-TEST_F(GeneratedExport, AdministrationsOfOtherDrugsAreCountedAsWhenParsed) {
+TEST_F(GeneratedExport, AdministrationsOfOtherDrugsAndPatientsAreCountedAsWhenParsed) {
   // Most administrations name a Medication already read and not alemtuzumab: they are skimmed.
   const auto full = read_in_full({bundle()});
   const auto streamed = read_streamed({export_dir()});
   EXPECT_GT(streamed->count("MedicationAdministration", "not alemtuzumab"), 0u);
   EXPECT_EQ(streamed->summary.resources().at("MedicationAdministration").outcomes,
             full->summary.resources().at("MedicationAdministration").outcomes);
+  // Patients are counted from their skim.
+  EXPECT_EQ(streamed->read("Patient"), full->read("Patient"));
+  EXPECT_EQ(streamed->summary.resources().at("Patient").outcomes, full->summary.resources().at("Patient").outcomes);
   EXPECT_EQ(streamed->summary.reading.resources, full->summary.reading.resources);
 }
 
