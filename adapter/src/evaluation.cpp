@@ -1,6 +1,7 @@
 #include "alemwatch/adapter/evaluation.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -51,9 +52,10 @@ Evaluation::Evaluation(const mappings::Mappings& m, RunSummary& summary)
 void Evaluation::rewind(const Evaluation& earlier) {
   if (&earlier.m_ != &m_ || &earlier.summary_ != &summary_)
     throw std::logic_error("Evaluation::rewind: an evaluation of other mappings or another summary");
+  Evaluation copy(earlier);  // may throw: before this evaluation is touched
   // Since C++20 an object with reference members may be replaced in place like this.
   std::destroy_at(this);
-  std::construct_at(this, earlier);
+  std::construct_at(this, std::move(copy));
 }
 
 bool Evaluation::only_counts(std::string_view type) {
@@ -91,7 +93,7 @@ void Evaluation::add(const fhir::ResourceInput& input) {
 void Evaluation::forget(OwnerMap& owners, std::string_view id) {
   auto it = owners.find(id);
   if (it == owners.end()) return;
-  it->second->infusions.erase(it->first);
+  if (auto patient = patients_.find(it->second); patient != patients_.end()) patient->second.infusions.erase(it->first);
   owners.erase(it);
 }
 
@@ -134,6 +136,7 @@ void Evaluation::count(const ObservationTally& tally) {
 }
 
 void Evaluation::record_observation(ObservationFact fact, ObservationTally& tally) {
+  if (fact.id_hash == 0) fact.id_hash = id_hash(fact.id);  // a fact not made by map_observation()
   if (!fact.mapped) {
     // Even a rejected version is the latest read under its id: the earlier one no longer stands.
     forget_observation(fact.id, fact.id_hash);
@@ -297,11 +300,14 @@ bool Evaluation::add_administration_of_other_medication(std::string_view id, std
                                                         std::size_t& counted) {
   const auto known = medications_.find(medication_id);
   if (known == medications_.end() || known->second) return false;
+  // A later version of an administration that counts is read in full: if it were invalid, it
+  // would not replace the earlier one, and only the full read can tell.
+  if (!id.empty() && (administration_owner_.contains(id) || latest_pending_.contains(id))) return false;
   supersede_administration(id);
   // Most administrations name one of a few Medications: remember the last one marked used.
-  if (last_medication_used_ != &known->first) {
+  if (last_medication_used_ != known->first) {
     medications_used_.insert(known->first);
-    last_medication_used_ = &known->first;
+    last_medication_used_ = known->first;
   }
   ++counted;
   return true;
@@ -320,7 +326,7 @@ void Evaluation::record_administration(mappings::MappedAdministration& mapped) {
   if (a.text_match) ++summary_.text_matched_medications;
   if (!mapped.dose_problem.empty()) ++summary_.unknown_doses;
   auto& patient = patients_[a.patient_id];
-  administration_owner_[a.id] = &patient;
+  administration_owner_[a.id] = a.patient_id;
   patient.infusions.insert_or_assign(a.id, std::move(a));
 }
 
@@ -387,23 +393,30 @@ std::vector<fhir::DetectedIssue> Evaluation::finish(fhir::Instant at, const Issu
     record.id = id;
     patients.emplace_back(&patients_[id], &record);
   }
-  // Patients are independent: they are shared between threads, each with its own issues.
+  // Patients are independent: they are shared between threads. Each patient's issues are kept
+  // apart and gathered in patient order, so the result does not depend on the threads.
   const unsigned threads = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8);
-  std::vector<std::vector<fhir::DetectedIssue>> found(threads);
+  std::vector<std::vector<fhir::DetectedIssue>> found(patients.size());
+  std::vector<std::exception_ptr> failures(threads);
   const auto evaluate_share = [&](unsigned t) {
-    for (std::size_t i = t; i < patients.size(); i += threads)
-      for (auto& issue : evaluate_record(*patients[i].first, *patients[i].second, at, options))
-        found[t].push_back(std::move(issue));
+    try {
+      for (std::size_t i = t; i < patients.size(); i += threads)
+        found[i] = evaluate_record(*patients[i].first, *patients[i].second, at, options);
+    } catch (...) {
+      failures[t] = std::current_exception();
+    }
   };
   std::vector<std::thread> helpers;
   for (unsigned t = 1; t < threads && t < patients.size(); ++t) helpers.emplace_back(evaluate_share, t);
   evaluate_share(0);
   for (auto& h : helpers) h.join();
+  for (const auto& failure : failures)
+    if (failure) std::rethrow_exception(failure);
   std::vector<fhir::DetectedIssue> issues;
   for (auto& f : found)
     for (auto& issue : f) issues.push_back(std::move(issue));
-  std::sort(issues.begin(), issues.end(),
-            [](const auto& a, const auto& b) { return a.identifier_value < b.identifier_value; });
+  std::stable_sort(issues.begin(), issues.end(),
+                   [](const auto& a, const auto& b) { return a.identifier_value < b.identifier_value; });
   for (const auto& i : issues) summary_.count_issue(i);
   patients_.clear();  // the records hold the facts now
   administration_owner_.clear();

@@ -124,9 +124,9 @@ struct ObservationLines {
   bool others = false;  // in a file guessed to hold only Observations: a line of another type
 };
 
-// An NDJSON file with Observations for pass 2. A file whose first line is an Observation is
-// guessed to hold nothing else and skips pass 1; if the guess proves wrong, pass 2 is undone,
-// the file is read in pass 1 after all, and pass 2 starts again.
+// An NDJSON file with Observations for pass 2. A file whose first line is an Observation may be
+// guessed to hold nothing else and skip pass 1; if the guess proves wrong, the whole read starts
+// again without guesses (read_population).
 struct ObservationFile {
   fs::path path;
   bool guessed = false;
@@ -134,13 +134,15 @@ struct ObservationFile {
 
 class PopulationRead {
  public:
+  // `guess`: take an NDJSON file whose first line is an Observation to hold only Observations.
   PopulationRead(Evaluation& evaluation, RunSummary& summary, const mappings::Mappings& m,
-                 const PopulationReadOptions& options)
-      : evaluation_(evaluation), summary_(summary), m_(m), options_(options), reader_(summary) {
+                 const PopulationReadOptions& options, bool guess)
+      : evaluation_(evaluation), summary_(summary), m_(m), options_(options), reader_(summary), guess_(guess) {
     if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
   }
 
-  fhir::ReadStats run(const std::vector<fs::path>& paths) {
+  // Nothing when a guess proved wrong: the caller starts again from where it stood, without guesses.
+  std::optional<fhir::ReadStats> run(const std::vector<fs::path>& paths) {
     std::vector<fs::path> files;
     for (const auto& p : paths)
       for (auto& f : reader_.list_files(p)) files.push_back(std::move(f));
@@ -151,7 +153,7 @@ class PopulationRead {
         progress(file_size(f));
         continue;
       }
-      if (may_guess() && first_line_is_observation(f)) {
+      if (guess_ && first_line_is_observation(f)) {
         observation_files.push_back({f, true});
         continue;
       }
@@ -161,45 +163,18 @@ class PopulationRead {
       else
         progress(file_size(f) - first_half);  // no second pass over it
     }
-    if (!read_observation_files(observation_files)) {
-      // A guess was wrong: pass 1 over the guessed files, then pass 2 once more, without guesses.
-      std::vector<ObservationFile> again;
-      for (const auto& f : observation_files) {
-        std::uintmax_t first_half = 0;
-        if (!f.guessed || read_other_lines(f.path, first_half)) again.push_back({f.path, false});
-      }
-      read_observation_files(again);
-    }
+    if (!read_observation_files(observation_files)) return std::nullopt;
     auto stats = reader_.stats();
     stats += worker_stats_;
     return stats;
   }
 
  private:
-  // Guessing would call on_observation twice for an Observation when a guess proves wrong.
-  bool may_guess() const { return !options_.on_observation; }
-
-  // Pass 2 over every file with Observations. False, with everything it did undone, when a file
-  // guessed to hold only Observations holds other resources.
+  // Pass 2 over every file with Observations. False when a file guessed to hold only
+  // Observations holds other resources.
   bool read_observation_files(const std::vector<ObservationFile>& files) {
-    exposed_.reset();
     if (auto exposed = evaluation_.possibly_exposed_patients()) exposed_.emplace(exposed->begin(), exposed->end());
-    const bool guessing = std::any_of(files.begin(), files.end(), [](const auto& f) { return f.guessed; });
-    std::optional<Evaluation> before;
-    std::optional<RunSummary> summary_before;
-    const fhir::ReadStats stats_before = worker_stats_;
-    if (guessing) {
-      before.emplace(evaluation_);
-      summary_before.emplace(summary_);
-    }
-    for (const auto& f : files) {
-      if (read_observation_lines(f)) continue;
-      evaluation_.rewind(*before);
-      summary_ = *summary_before;
-      worker_stats_ = stats_before;
-      return false;
-    }
-    return true;
+    return std::all_of(files.begin(), files.end(), [&](const auto& f) { return read_observation_lines(f); });
   }
 
   // Pass 1 over one NDJSON file. True when it holds Observations for pass 2.
@@ -470,13 +445,37 @@ class PopulationRead {
   };
   std::optional<std::unordered_set<std::string, IdHash, std::equal_to<>>> exposed_;
   std::unordered_set<std::string> other_medications_;  // during pass 1 over a file
+  bool guess_;
 };
 
 }  // namespace
 
 fhir::ReadStats read_population(const std::vector<fs::path>& paths, Evaluation& evaluation, RunSummary& summary,
                                 const mappings::Mappings& m, const PopulationReadOptions& options) {
-  return PopulationRead(evaluation, summary, m, options).run(paths);
+  // Guessing that a file holds only Observations saves reading it twice; when a guess proves
+  // wrong, the read starts again from copies of the evaluation and summary, without guesses, so
+  // the result is the same. Not when Observations are handed to on_observation, which cannot be
+  // taken back.
+  if (options.on_observation) return *PopulationRead(evaluation, summary, m, options, false).run(paths);
+  const Evaluation evaluation_before = evaluation;
+  const RunSummary summary_before = summary;
+  PopulationReadOptions first = options;
+  std::uintmax_t first_bytes = 0;  // progress told the first time, not told again
+  first.on_progress = [&](std::uintmax_t bytes) {
+    first_bytes += bytes;
+    if (options.on_progress) options.on_progress(bytes);
+  };
+  if (auto stats = PopulationRead(evaluation, summary, m, first, true).run(paths)) return *stats;
+  evaluation.rewind(evaluation_before);
+  summary = summary_before;
+  PopulationReadOptions again = options;
+  std::uintmax_t again_bytes = 0;
+  again.on_progress = [&](std::uintmax_t bytes) {
+    const auto before = again_bytes;
+    again_bytes += bytes;
+    if (options.on_progress && again_bytes > first_bytes) options.on_progress(again_bytes - std::max(before, first_bytes));
+  };
+  return *PopulationRead(evaluation, summary, m, again, false).run(paths);
 }
 
 }  // namespace alemwatch::adapter

@@ -191,7 +191,11 @@ TEST_F(GeneratedExport, AFileOfObservationsHoldingMoreIsReadAgainInBothPasses) {
     all += slurp(export_dir() / (std::string(type) + ".ndjson"));
   write(dir / "all.ndjson", all);
   const auto split = read_streamed({export_dir()});
-  const auto one = read_streamed({dir / "all.ndjson"}, {.threads = 2, .block_size = 64 * 1024});
+  std::uintmax_t reported = 0;
+  adapter::PopulationReadOptions options{.threads = 2, .block_size = 64 * 1024};
+  options.on_progress = [&](std::uintmax_t bytes) { reported += bytes; };
+  const auto one = read_streamed({dir / "all.ndjson"}, options);
+  EXPECT_EQ(reported, all.size());  // read twice, told once
   EXPECT_EQ(one->issues, split->issues);
   EXPECT_EQ(one->summary.reading.files_read, 1u);
   EXPECT_EQ(one->summary.reading.resources, split->summary.reading.resources);
@@ -219,6 +223,63 @@ TEST(PopulationRead, ASkimmedAdministrationOfAnotherDrugStillReplacesAnInfusion)
   EXPECT_EQ(second->summary.exposed_patients, 0u) << second->summary.text();
   EXPECT_EQ(second->count("MedicationAdministration", "not alemtuzumab"), 1u);
   EXPECT_EQ(second->read("MedicationAdministration"), 2u);
+}
+
+// The lines of `s` with the Observations first (or last), so that the file is (or is not) taken
+// for Observations only.
+std::string observations_first(const testing::Scenario& s, bool first) {
+  std::string observations, others;
+  std::istringstream in(scenario_ndjson(s));
+  for (std::string line; std::getline(in, line);)
+    (line.find("\"Observation\"") != std::string::npos ? observations : others) += line + "\n";
+  return first ? observations + others : others + observations;
+}
+
+TEST(PopulationRead, AWrongGuessReadsAgainInFileOrderSoTheSameVersionsWin) {
+  // a.ndjson holds Observations, then infusions; b.ndjson the same infusions in another status.
+  // Whichever file's versions are read last must win, guess or not.
+  for (const bool entered_in_error_last : {true, false}) {
+    ScratchDir dir("guess-order");
+    testing::Scenario a, b;
+    a.result(testing::loinc::platelets, "2025-12-20T08:00:00Z", 250, "plt-base");
+    for (int i = 0; i < 3; ++i)
+      a.infusion("2026-01-0" + std::to_string(5 + i) + "T09:00:00Z", 12, entered_in_error_last ? "completed" : "entered-in-error",
+                 "ma-" + std::to_string(i));
+    a.result(testing::loinc::platelets, "2026-02-01T08:00:00Z", 40, "plt-1");
+    for (int i = 0; i < 3; ++i)
+      b.infusion("2026-01-0" + std::to_string(5 + i) + "T09:00:00Z", 12, entered_in_error_last ? "entered-in-error" : "completed",
+                 "ma-" + std::to_string(i));
+    write(dir / "b.ndjson", scenario_ndjson(b));
+    write(dir / "a.ndjson", observations_first(a, false));
+    const auto plain = read_streamed({dir.path()});
+    write(dir / "a.ndjson", observations_first(a, true));
+    const auto guessed = read_streamed({dir.path()});
+    EXPECT_EQ(guessed->issues, plain->issues) << guessed->summary.text();
+    EXPECT_EQ(guessed->summary.exposed_patients, entered_in_error_last ? 0u : 1u) << guessed->summary.text();
+    EXPECT_EQ(guessed->summary.json(), plain->summary.json());
+  }
+}
+
+TEST(PopulationRead, AnInvalidLaterVersionOfAnInfusionIsReadInFullNotSkimmed) {
+  // A later version names another drug but has an invalid status: read in full, it is rejected
+  // and does not replace the infusion, as when every line is parsed.
+  ScratchDir dir("invalid-later");
+  testing::Scenario s;
+  s.result(testing::loinc::platelets, "2025-12-20T08:00:00Z", 250, "plt-base");
+  for (int i = 0; i < 3; ++i) s.infusion("2026-01-0" + std::to_string(5 + i) + "T09:00:00Z", 12, "completed", "ma-" + std::to_string(i));
+  s.result(testing::loinc::platelets, "2026-02-01T08:00:00Z", 40, "plt-1");
+  write(dir / "a-Medication.ndjson",
+        R"({"resourceType":"Medication","id":"nat","code":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"354770"}],"text":"Tysabri"}})" "\n");
+  write(dir / "b.ndjson", observations_first(s, false));
+  std::string later;
+  for (int i = 0; i < 3; ++i)
+    later += R"({"resourceType":"MedicationAdministration","id":"ma-)" + std::to_string(i) +
+             R"(","status":"bogus","medicationReference":{"reference":"Medication/nat"},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-01-05T09:00:00Z"})" "\n";
+  write(dir / "c.ndjson", later);
+  const auto run = read_streamed({dir.path()});
+  EXPECT_EQ(run->count("MedicationAdministration", "rejected (invalid FHIR)"), 3u) << run->summary.text();
+  EXPECT_EQ(run->summary.exposed_patients, 1u);
+  EXPECT_NE(run->issues.find("itp"), std::string::npos) << run->summary.text();
 }
 
 TEST(PopulationRead, AnAdministrationIsParsedWhenItsMedicationChangesInTheSameFile) {

@@ -30,9 +30,10 @@ class Evaluation {
  public:
   Evaluation(const mappings::Mappings& m, RunSummary& summary);
 
+  // A copy holds its own facts (no member points into another), so it can be kept to go back to.
   Evaluation(const Evaluation&) = default;
-  // Puts this evaluation back as it was when `earlier` was copied from it. (Not an assignment:
-  // the evaluation refers to its mappings and summary, which stay the same.)
+  // Puts this evaluation back as `earlier`, a copy taken of it before. (Not an assignment: the
+  // evaluation refers to its mappings and summary, which stay the same.)
   void rewind(const Evaluation& earlier);
 
   void add(const fhir::ResourceInput& input);
@@ -74,10 +75,10 @@ class Evaluation {
   // The ids of the Medications read so far that are not alemtuzumab.
   std::unordered_set<std::string> other_medications() const;
   // A MedicationAdministration skimmed, not parsed, whose medicationReference names Medication
-  // `medication_id`. When that Medication has been read and is not alemtuzumab, counts the
-  // administration as add() would ("not alemtuzumab"; what else it holds is not checked), lets
-  // it replace an earlier version under `id`, and returns true. Otherwise does nothing and
-  // returns false: the caller reads it in full.
+  // `medication_id`. When that Medication has been read and is not alemtuzumab, and no earlier
+  // version under `id` counts as an infusion or waits for its Medication, counts the
+  // administration as add() would ("not alemtuzumab"; what else it holds is not checked) and
+  // returns true. Otherwise does nothing and returns false: the caller reads it in full.
   // Those it counts are tallied in `counted`, for count_administrations_of_other_medications().
   bool add_administration_of_other_medication(std::string_view id, std::string_view medication_id,
                                               std::size_t& counted);
@@ -128,8 +129,9 @@ class Evaluation {
     std::uint32_t sequence = 0;
     std::string id;
   };
-  // Resource id -> the patient data holding what it contributed (patients_ never moves its nodes).
-  using OwnerMap = std::unordered_map<std::string, PatientData*, IdHash, std::equal_to<>>;
+  // Resource id -> the patient whose data hold what it contributed (an id, not a pointer, so that
+  // a copy of the evaluation stands alone).
+  using OwnerMap = std::unordered_map<std::string, std::string, IdHash, std::equal_to<>>;
   struct PendingAdministration {
     mappings::MappedAdministration mapped;
     fhir::SourcePosition where;
@@ -172,7 +174,7 @@ class Evaluation {
   // Medication id -> match
   std::unordered_map<std::string, std::optional<mappings::ProductMatch>, IdHash, std::equal_to<>> medications_;
   std::unordered_set<std::string> medications_used_;  // Medication ids administrations were resolved with
-  const std::string* last_medication_used_ = nullptr;  // the last one added to medications_used_
+  std::string last_medication_used_;                  // the last one added to medications_used_
   std::vector<PendingAdministration> pending_;
   std::size_t administrations_read_ = 0;
   // MedicationAdministration id -> sequence of its latest version, for ids with a version pending.
