@@ -346,7 +346,7 @@ class PopulationRead {
           ++out.stats.resources;
           return;
         }
-      reader.read_ndjson_line(line, {name, n, {}, {}}, [&](const fhir::ResourceInput& in) {
+      const auto read = [&](const fhir::ResourceInput& in) {
         if (in.resource_type == "Observation") {
           out.items.push_back(evaluation_.map_observation(in, out.problems));
           if (options_.on_observation) out.texts.emplace_back(line);
@@ -355,7 +355,12 @@ class PopulationRead {
         } else {
           out.items.push_back(OtherResource{boost::json::object(in.resource, boost::json::storage_ptr()), in.resource_type, n});
         }
-      });
+      };
+      // An Observation, as its skim says: only the elements read_observation reads are built.
+      if (kind.skim && kind.skim->resource_type == "Observation")
+        reader.read_ndjson_line(line, {name, n, {}, {}}, fhir::observation_reads, read);
+      else
+        reader.read_ndjson_line(line, {name, n, {}, {}}, read);
     });
     out.stats += reader.stats();
   }
