@@ -205,20 +205,21 @@ void Evaluation::settle_results() {
   repeated_ids_.clear();
 }
 
-// Two bits per id, taken from the two halves of its hash; 4 Mbit hold hundreds of thousands of
-// ids with few false positives, and a false positive only costs the lookup it would have made.
+// Two bits per id, both in one 64-bit word chosen by the hash (one memory access per check);
+// 4 Mbit hold hundreds of thousands of ids with about 1 % false positives, and a false positive
+// only costs the lookup it would have made.
+namespace {
+std::uint64_t seen_bits(std::size_t hash) {
+  return std::uint64_t{1} << (hash >> 32 & 63) | std::uint64_t{1} << (hash >> 40 & 63);
+}
+}  // namespace
+
 bool Evaluation::maybe_seen(std::size_t hash) const {
-  const std::size_t bits = observation_ids_seen_.size() * 64;
-  const std::size_t a = hash % bits, b = (hash >> 32) % bits;
-  return (observation_ids_seen_[a / 64] >> (a % 64) & 1) && (observation_ids_seen_[b / 64] >> (b % 64) & 1);
+  const auto bits = seen_bits(hash);
+  return (observation_ids_seen_[hash % observation_ids_seen_.size()] & bits) == bits;
 }
 
-void Evaluation::mark_seen(std::size_t hash) {
-  const std::size_t bits = observation_ids_seen_.size() * 64;
-  const std::size_t a = hash % bits, b = (hash >> 32) % bits;
-  observation_ids_seen_[a / 64] |= std::uint64_t{1} << (a % 64);
-  observation_ids_seen_[b / 64] |= std::uint64_t{1} << (b % 64);
-}
+void Evaluation::mark_seen(std::size_t hash) { observation_ids_seen_[hash % observation_ids_seen_.size()] |= seen_bits(hash); }
 
 std::optional<std::unordered_set<std::string>> Evaluation::possibly_exposed_patients() const {
   std::unordered_set<std::string> out;

@@ -138,9 +138,9 @@ void read_contained_medications(const JsonObject& o, const ElementPath& type, Me
 bool observation_reads(std::string_view key) {
   // Kept in step with read_observation() below; checked against it by a test that reads
   // Observations of every shape both ways.
-  static constexpr std::array read{"resourceType", "id", "status", "code", "subject", "effectiveDateTime",
-                                   "effectiveInstant", "effectivePeriod", "issued", "dataAbsentReason",
-                                   "interpretation", "referenceRange"};
+  static constexpr std::array<std::string_view, 12> read{
+      "resourceType", "id", "status", "code", "subject", "effectiveDateTime", "effectiveInstant", "effectivePeriod",
+      "issued", "dataAbsentReason", "interpretation", "referenceRange"};
   return key.starts_with("value") || std::find(read.begin(), read.end(), key) != read.end();
 }
 
