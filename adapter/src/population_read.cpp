@@ -368,14 +368,9 @@ class PopulationRead {
   enum class Skip { no, not_exposed, not_monitored };
 
   // Whether a subject reference may name an exposed patient: false only when it names a patient
-  // who is not. "Patient/<id>", as bulk exports write it, is read in place; any other form is
-  // taken apart as the mapping does.
+  // who is not.
   bool is_exposed(std::string_view reference) const {
-    constexpr std::string_view plain = "Patient/";
-    if (reference.starts_with(plain) && reference.find('/', plain.size()) == std::string_view::npos) {
-      const auto id = reference.substr(plain.size());
-      return !fhir::is_valid_id(id) || exposed_->contains(id);  // an invalid id names no patient
-    }
+    if (const auto id = mappings::plain_patient_id(reference)) return exposed_->contains(*id);
     const auto patient = mappings::patient_id_of(fhir::Reference{std::string(reference), {}}, nullptr);
     return !patient || exposed_->contains(*patient);
   }

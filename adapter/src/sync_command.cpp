@@ -355,17 +355,10 @@ int run_sync(const SyncOptions& o) {
   auto loaded = mappings::load_mappings(dir, rule_requirements());
   if (!loaded)
     return refuse(sync_usage, "sync.mappings", "mapping data: {error}", {field("error", loaded.error().describe())});
-  fhir::HttpClientOptions http_options;
-  http_options.ca_file = o.ca_file;
+  auto configured = http_client_options(o);
+  if (!configured) return refuse(sync_usage, "sync.usage", configured.error());
+  fhir::HttpClientOptions http_options = std::move(*configured);
   http_options.max_connections = static_cast<std::size_t>(std::max(1, o.concurrency));
-  http_options.connect_timeout = o.connect_timeout;
-  http_options.read_timeout = o.read_timeout;
-  http_options.retry.max_retries = o.max_retries;
-  http_options.user_agent = "alemwatch/" ALEMWATCH_VERSION;
-  http_options.client_certificate_file = o.client_certificate_file;
-  http_options.client_key_file = o.client_key_file;
-  if (!o.client_certificate_file.empty() != !o.client_key_file.empty())
-    return refuse(sync_usage, "sync.usage", "mutual TLS needs both --client-cert and --client-key");
   auto authorization = set_up_authorization(o, http_options);
   if (!authorization)
     return refuse(authorization.error().unreachable ? sync_unreachable : sync_usage, "sync.auth", "{error}",

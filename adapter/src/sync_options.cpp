@@ -127,4 +127,18 @@ boost::system::result<void, std::string> read_sync_config(const std::string& fil
   return {};
 }
 
+boost::system::result<fhir::HttpClientOptions, std::string> http_client_options(const SyncOptions& o) {
+  if (o.client_certificate_file.empty() != o.client_key_file.empty())
+    return std::string("mutual TLS needs both --client-cert and --client-key");
+  fhir::HttpClientOptions options;
+  options.ca_file = o.ca_file;
+  options.connect_timeout = o.connect_timeout;
+  options.read_timeout = o.read_timeout;
+  options.retry.max_retries = o.max_retries;
+  options.user_agent = "alemwatch/" ALEMWATCH_VERSION;
+  options.client_certificate_file = o.client_certificate_file;
+  options.client_key_file = o.client_key_file;
+  return options;
+}
+
 }  // namespace alemwatch::adapter

@@ -1,46 +1,24 @@
 // Compiled with ALEMWATCH_SIMD_FLAGS, like observation_skim.cpp: simdjson's On-Demand code is
-// instantiated here and picks its SIMD implementation from the compiler flags.
+// instantiated here and picks its SIMD implementation from the compiler flags. Keys and strings
+// are read as written (skim_reading.hpp).
 #include "alemwatch/fhir/administration_skim.hpp"
 
 #include <simdjson.h>
+
+#include "skim_reading.hpp"
 
 namespace alemwatch::fhir {
 namespace od = simdjson::ondemand;
 
 struct AdministrationSkimmer::Impl {
-  od::parser parser;  // its string buffer holds the skim's views until the next skim
+  od::parser parser;  // its string buffer holds unescaped strings until the next skim
 };
 
 AdministrationSkimmer::AdministrationSkimmer() : impl_(std::make_unique<Impl>()) {}
 AdministrationSkimmer::~AdministrationSkimmer() = default;
 
-namespace {
+using namespace skim_reading;
 
-// A key, unescaped as a full parse would read it.
-bool key_of(simdjson::simdjson_result<od::field>& field, std::string_view& key) {
-  return field.unescaped_key().get(key) == simdjson::SUCCESS;
-}
-
-bool read_string(simdjson::simdjson_result<od::value> v, std::string_view& out) {
-  return v.get_string().get(out) == simdjson::SUCCESS;
-}
-
-// medicationReference: its "reference", given at most once.
-bool read_reference(simdjson::simdjson_result<od::value> v, std::optional<std::string_view>& out) {
-  od::object o;
-  if (v.get_object().get(o)) return false;
-  for (auto field : o) {
-    std::string_view key;
-    if (!key_of(field, key)) return false;
-    if (key != "reference") continue;
-    std::string_view s;
-    if (out || !read_string(field.value(), s)) return false;
-    out = s;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::optional<AdministrationSkim> AdministrationSkimmer::skim(std::string_view line, std::size_t capacity) {
   if (capacity < line.size() + simdjson::SIMDJSON_PADDING) return std::nullopt;
@@ -55,13 +33,13 @@ std::optional<AdministrationSkim> AdministrationSkimmer::skim(std::string_view l
     if (!key_of(field, key)) return std::nullopt;
     bool ok = true;
     if (key == "resourceType") {
-      ok = !has_type && read_string(field.value(), out.resource_type);
+      ok = !has_type && read_string(value_of(field), out.resource_type);
       has_type = true;
     } else if (key == "id") {
-      ok = !has_id && read_string(field.value(), out.id);
+      ok = !has_id && read_string(value_of(field), out.id);
       has_id = true;
     } else if (key == "medicationReference") {
-      ok = !has_reference && read_reference(field.value(), out.medication_reference);
+      ok = !has_reference && read_reference(value_of(field), out.medication_reference);
       has_reference = true;
     } else if (key == "medicationCodeableConcept") {
       ok = !out.has_medication_concept;

@@ -4,7 +4,16 @@
 
 namespace alemwatch::mappings {
 
+std::optional<std::string_view> plain_patient_id(std::string_view reference) {
+  constexpr std::string_view prefix = "Patient/";
+  if (!reference.starts_with(prefix)) return std::nullopt;
+  const auto id = reference.substr(prefix.size());
+  if (!fhir::is_valid_id(id)) return std::nullopt;  // no '/' either: no version, no other path
+  return id;
+}
+
 std::optional<std::string> patient_id_of(const fhir::Reference& subject, const fhir::FullUrlIndex* full_urls) {
+  if (const auto id = plain_patient_id(subject.reference)) return std::string(*id);
   auto target = fhir::parse_reference(subject.reference);
   if (target.kind == fhir::ReferenceTarget::Kind::urn && full_urls) {
     auto it = full_urls->find(target.id);

@@ -455,7 +455,7 @@ TEST_F(GeneratedExport, ObservationsReadFromTheMembersKeptReadAsFromTheWholeReso
 
 TEST(MemberFilterParse, ObservationsOfEveryShapeReadAsFromTheWholeResource) {
   const std::string head = R"({"resourceType":"Observation","id":"o1","meta":{"versionId":"2"},"status":"final","category":[{"text":"lab"}],"code":{"coding":[{"system":"http://loinc.org","code":"777-3","display":"Plt"}],"text":"Platelets"},"subject":{"reference":"Patient/p1","display":"A"},"encounter":{"reference":"Encounter/e"},)";
-  for (const std::string tail : {
+  for (const char* tail : {
            R"("issued":"2026-01-02T03:04:05Z","valueQuantity":{"value":150,"unit":"10*3/uL","system":"http://unitsofmeasure.org","code":"10*3/uL"}})",
            R"("effectiveInstant":"2026-01-02T03:04:05.123Z","valueQuantity":{"value":1.5e2,"comparator":"<"}})",
            R"("effectivePeriod":{"start":"2026-01-02","end":"2026-01-03"},"valueString":"<5"})",
@@ -470,7 +470,7 @@ TEST(MemberFilterParse, ObservationsOfEveryShapeReadAsFromTheWholeResource) {
     const auto json = head + tail;
     EXPECT_EQ(read_observation_text(json, true), read_observation_text(json, false)) << json;
   }
-  for (const std::string json : {
+  for (const std::string& json : {
            std::string(R"({"resourceType":"Observation","id":"bad id!","status":"unknown-status","code":7})"),
            std::string(R"({"resourceType":"Observation","id":"o","id":"o2","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p","reference":"Patient/q"}})"),
        })

@@ -32,18 +32,12 @@ struct KitHttp {
 };
 
 boost::system::result<KitHttp, int> make_http(const SyncOptions& o) {
-  fhir::HttpClientOptions options;
-  options.ca_file = o.ca_file;
-  options.connect_timeout = o.connect_timeout;
-  options.read_timeout = o.read_timeout;
-  options.retry.max_retries = o.max_retries;
-  options.user_agent = "alemwatch/" ALEMWATCH_VERSION;
-  options.client_certificate_file = o.client_certificate_file;
-  options.client_key_file = o.client_key_file;
-  if (!o.client_certificate_file.empty() != !o.client_key_file.empty()) {
-    say("mutual TLS needs both --client-cert and --client-key");
+  auto configured = http_client_options(o);
+  if (!configured) {
+    say(configured.error());
     return conformance_usage;
   }
+  fhir::HttpClientOptions options = std::move(*configured);
   auto authorization = set_up_authorization(o, options);
   if (!authorization) {
     say(authorization.error().message);

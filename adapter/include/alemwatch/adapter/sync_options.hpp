@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "alemwatch/fhir/http_client.hpp"
+
 namespace alemwatch::adapter {
 
 struct SyncOptions {
@@ -64,5 +66,9 @@ inline constexpr const char* default_scope =
 // Reads a configuration file into `options` (only the keys present). Unknown keys and wrong types
 // are errors naming the key.
 boost::system::result<void, std::string> read_sync_config(const std::string& file, SyncOptions& options);
+
+// The HTTP client's options as the flags set them (CA file, timeouts, retries, user agent, client
+// certificate). An error when only one of --client-cert and --client-key is given.
+boost::system::result<fhir::HttpClientOptions, std::string> http_client_options(const SyncOptions& o);
 
 }  // namespace alemwatch::adapter

@@ -3,7 +3,7 @@
 // without parsing it in full. Built on simdjson On-Demand, like the Observation skim.
 //
 // Trusted only when sure: anything unusual (not an object, a field of the wrong type, a key
-// given twice, or content after the object) gives nothing, and the
+// given twice, content after the object, a key written with an escape) gives nothing, and the
 // caller parses the line in full.
 #pragma once
 
@@ -15,7 +15,7 @@
 namespace alemwatch::fhir {
 
 struct AdministrationSkim {
-  // Views into the skimmer, valid until its next use.
+  // Views into the line or the skimmer: valid while the line is and until the skimmer's next use.
   std::string_view resource_type;
   std::string_view id;
   std::optional<std::string_view> medication_reference;  // medicationReference.reference

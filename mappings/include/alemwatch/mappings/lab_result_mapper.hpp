@@ -50,6 +50,9 @@ class LabResultMapper {
 // The Patient id a subject reference points at ("Patient/1", an absolute URL, or a urn:uuid
 // fullUrl of the same Bundle), or nothing when it is not a Patient.
 std::optional<std::string> patient_id_of(const fhir::Reference& subject, const fhir::FullUrlIndex* full_urls);
+// The same for the form exports write, "Patient/<id>" with a valid id, read in place without
+// taking the reference apart; nothing for any other form (ask patient_id_of()).
+std::optional<std::string_view> plain_patient_id(std::string_view reference);
 
 // The Patient id of a resource's `subject`, when it is a plain Patient reference (no Bundle to
 // resolve a urn:uuid against), read straight from its JSON.
