@@ -527,10 +527,12 @@ TEST(ObservationSkim, GivesUpOnAnythingSurprising) {
 
 TEST(AdministrationSkim, ReadsIdAndMedicationReferenceAndGivesUpOnSurprises) {
   fhir::AdministrationSkimmer skimmer;
+  std::string padded;  // the last line skimmed: the skim's views point into it
   const auto skim = [&](std::string line) {
     const auto size = line.size();
-    line.append(fhir::NdjsonBlockReader::padding, '\0');
-    return skimmer.skim(std::string_view(line).substr(0, size), line.size());
+    padded = std::move(line);
+    padded.append(fhir::NdjsonBlockReader::padding, '\0');
+    return skimmer.skim(std::string_view(padded).substr(0, size), padded.size());
   };
   const auto read = skim(R"({"resourceType":"MedicationAdministration","id":"a1","medicationReference":{"display":"X","reference":"Medication/m1"},"subject":{"reference":"Patient/p"}})");
   ASSERT_TRUE(read);
