@@ -116,6 +116,16 @@ Evaluation::ObservationFact Evaluation::map_observation(const fhir::ResourceInpu
   return fact;
 }
 
+Evaluation::ObservationFact Evaluation::map_observation(const fhir::Observation& obs, const fhir::SourcePosition& where,
+                                                        fhir::ProblemSink& sink) const {
+  ObservationFact fact;
+  fact.id = obs.id;
+  fhir::ResourceScope scope(sink, where, "Observation", fact.id);
+  fact.mapped = lab_mapper_.map(obs, nullptr, scope);
+  fact.id_hash = id_hash(fact.id);
+  return fact;
+}
+
 void Evaluation::add_observation(ObservationFact fact) {
   ObservationTally tally;
   add_observation(std::move(fact), tally);

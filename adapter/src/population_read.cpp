@@ -13,6 +13,7 @@
 #include "alemwatch/fhir/administration_skim.hpp"
 #include "alemwatch/fhir/datatypes.hpp"
 #include "alemwatch/fhir/ndjson_pipeline.hpp"
+#include "alemwatch/fhir/observation_line_reader.hpp"
 #include "alemwatch/fhir/observation_skim.hpp"
 #include "alemwatch/mappings/lab_result_mapper.hpp"
 
@@ -46,6 +47,11 @@ LineKind classify(std::string_view line, const fhir::NdjsonBlock& block, fhir::O
 fhir::ObservationSkimmer& thread_skimmer() {
   thread_local fhir::ObservationSkimmer skimmer;
   return skimmer;
+}
+
+fhir::ObservationLineReader& thread_observation_reader() {
+  thread_local fhir::ObservationLineReader reader;
+  return reader;
 }
 
 fhir::AdministrationSkimmer& thread_administration_skimmer() {
@@ -356,11 +362,21 @@ class PopulationRead {
           out.items.push_back(OtherResource{boost::json::object(in.resource, boost::json::storage_ptr()), in.resource_type, n});
         }
       };
-      // An Observation, as its skim says: only the elements read_observation reads are built.
-      if (kind.skim && kind.skim->resource_type == "Observation")
-        reader.read_ndjson_line(line, {name, n, {}, {}}, fhir::observation_reads, read);
-      else
-        reader.read_ndjson_line(line, {name, n, {}, {}}, read);
+      const fhir::SourcePosition where{name, n, {}, {}};
+      if (!kind.skim || kind.skim->resource_type != "Observation") {
+        reader.read_ndjson_line(line, where, read);
+        return;
+      }
+      // An Observation, as its skim says: read straight into its view when it is plainly valid,
+      // else with only the elements read_observation reads built.
+      if (auto obs = thread_observation_reader().read(line, block.capacity_from(line.data()),
+                                                            reader.options().max_depth)) {
+        ++out.stats.resources;
+        out.items.push_back(evaluation_.map_observation(*obs, where, out.problems));
+        if (options_.on_observation) out.texts.emplace_back(line);
+        return;
+      }
+      reader.read_ndjson_line(line, where, fhir::observation_reads, read);
     });
     out.stats += reader.stats();
   }

@@ -14,7 +14,7 @@ constexpr std::array administration_statuses{"in-progress", "not-done", "on-hold
                                              "entered-in-error", "stopped", "unknown"};
 
 template <std::size_t N>
-bool one_of(const std::string& s, const std::array<const char*, N>& values) {
+bool one_of(std::string_view s, const std::array<const char*, N>& values) {
   return std::any_of(values.begin(), values.end(), [&](const char* v) { return s == v; });
 }
 
@@ -59,27 +59,22 @@ std::optional<std::pair<Instant, ObservationTimeSource>> read_effective(const Js
 }
 
 // value[x] types the adapter does not read, named so that the mapping can say which one came.
-constexpr std::array other_value_types{"valueBoolean", "valueInteger", "valueRange", "valueRatio",
-                                       "valueSampledData", "valueTime", "valueDateTime", "valuePeriod"};
+constexpr std::array<std::string_view, 8> other_value_types{"valueBoolean", "valueInteger", "valueRange", "valueRatio",
+                                                            "valueSampledData", "valueTime", "valueDateTime", "valuePeriod"};
 
-// Which of other_value_types `o` holds; of several (an invalid resource), the last in that list.
 // One pass over the keys rather than one lookup per type: most Observations carry none of them.
-const char* other_value_type(const JsonObject& o) {
-  unsigned present = 0;  // bit i: other_value_types[i] is there
-  for (const auto& member : o) {
-    const std::string_view key = member.key();
-    if (!key.starts_with("value")) continue;
-    for (std::size_t i = 0; i < other_value_types.size(); ++i)
-      if (key == other_value_types[i]) present |= 1u << i;
-  }
-  return present ? other_value_types[std::bit_width(present) - 1] : nullptr;
+std::string_view other_value_type(const JsonObject& o) {
+  unsigned present = 0;
+  for (const auto& member : o)
+    if (const int i = other_value_type_index(member.key()); i >= 0) present |= 1u << i;
+  return other_value_type_given(present);
 }
 
 void read_observation_value(const JsonObject& o, Observation& obs, ResourceScope& scope) {
   obs.value_quantity = read_quantity(o, "valueQuantity", "Observation.valueQuantity", scope);
   obs.value_codeable_concept = read_codeable_concept(o, "valueCodeableConcept", "Observation.valueCodeableConcept", scope);
   obs.value_string = read_string(o, "valueString", "Observation.valueString", scope);
-  if (const char* other = other_value_type(o)) obs.other_value_type = other;
+  obs.other_value_type = other_value_type(o);
 }
 
 void read_reference_ranges(const JsonObject& o, Observation& obs, ResourceScope& scope) {
@@ -134,6 +129,18 @@ void read_contained_medications(const JsonObject& o, const ElementPath& type, Me
 }
 
 }  // namespace
+
+bool is_observation_status(std::string_view status) { return one_of(status, observation_statuses); }
+
+int other_value_type_index(std::string_view key) {
+  if (!key.starts_with("value")) return -1;
+  const auto* it = std::find(other_value_types.begin(), other_value_types.end(), key);
+  return it == other_value_types.end() ? -1 : static_cast<int>(it - other_value_types.begin());
+}
+
+std::string_view other_value_type_given(unsigned present) {
+  return present ? other_value_types[static_cast<std::size_t>(std::bit_width(present) - 1)] : std::string_view();
+}
 
 bool observation_reads(std::string_view key) {
   // Kept in step with read_observation() below; checked against it by a test that reads

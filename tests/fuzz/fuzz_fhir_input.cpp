@@ -1,7 +1,8 @@
 // libFuzzer target: arbitrary bytes as a FHIR JSON document and as NDJSON lines, through the
 // reader, the resource views, the mappings and the rules, and each line through the simdjson skims
-// that decide which NDJSON Observations and MedicationAdministrations are parsed. It must never
-// crash, leak or hang.
+// that decide which NDJSON Observations and MedicationAdministrations are parsed and the simdjson
+// Observation reader. It must never crash, leak or hang, and the shortcuts must agree with the
+// full way.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,6 +12,7 @@
 #include "alemwatch/adapter/rules.hpp"
 #include "alemwatch/fhir/administration_skim.hpp"
 #include "alemwatch/fhir/member_filter_parse.hpp"
+#include "alemwatch/fhir/observation_line_reader.hpp"
 #include "alemwatch/fhir/observation_skim.hpp"
 #include "alemwatch/fhir/resource_reader.hpp"
 #include "alemwatch/fhir/resources.hpp"
@@ -55,6 +57,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       boost::system::error_code ec;
       (void)boost::json::parse(piece, ec, {}, options);
       if (ec) __builtin_trap();
+    }
+    // The Observation line reader gives only what read_observation() gives, without a problem.
+    static alemwatch::fhir::ObservationLineReader line_reader;
+    if (auto fast = line_reader.read(std::string_view(padded).substr(0, piece.size()), padded.size(), 64)) {
+      adapter::RunSummary problems;
+      fhir::ResourceReader full(problems);
+      std::optional<fhir::Observation> slow;
+      full.read_ndjson_line(piece, {"fuzz.ndjson", line, {}, {}}, [&](const fhir::ResourceInput& in) {
+        fhir::ResourceScope scope(problems, in.where, "Observation", "");
+        if (in.resource_type == "Observation") slow = fhir::read_observation(in.resource, scope);
+      });
+      if (!slow || !(*slow == *fast) || !problems.problems().empty()) __builtin_trap();
     }
     if (end == std::string_view::npos) break;
     start = end + 1;

@@ -52,6 +52,9 @@ class Evaluation {
   // Reads and maps one Observation, reporting problems to `sink`. Safe to call from several
   // threads at once (it touches nothing in the evaluation).
   ObservationFact map_observation(const fhir::ResourceInput& input, fhir::ProblemSink& sink) const;
+  // The same for an Observation read already (outside a Bundle), found at `where`.
+  ObservationFact map_observation(const fhir::Observation& obs, const fhir::SourcePosition& where,
+                                  fhir::ProblemSink& sink) const;
   // Adds what map_observation() gave, counted as one Observation read.
   void add_observation(ObservationFact fact);
   // Counts of Observations added, kept by a caller adding many and given to the run summary once

@@ -18,6 +18,8 @@ struct Coding {
   std::string system;
   std::string code;
   std::string display;
+
+  bool operator==(const Coding&) const = default;
 };
 
 struct CodeableConcept {
@@ -27,6 +29,7 @@ struct CodeableConcept {
   bool has_code(std::string_view system, std::string_view code) const;
   // The text a person would read: text, else the first display, else the first code.
   std::string readable() const;
+  bool operator==(const CodeableConcept&) const = default;
 };
 
 struct Quantity {
@@ -35,11 +38,15 @@ struct Quantity {
   std::string unit;        // human-readable unit
   std::string system;
   std::string code;        // coded unit (UCUM when system is UCUM)
+
+  bool operator==(const Quantity&) const = default;
 };
 
 struct Reference {
   std::string reference;
   std::string display;
+
+  bool operator==(const Reference&) const = default;
 };
 
 // A reference string taken apart. "Patient/123", "https://ehr/fhir/Patient/123/_history/2",

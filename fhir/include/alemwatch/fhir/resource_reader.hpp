@@ -48,6 +48,7 @@ struct ReaderOptions {
 class ResourceReader {
  public:
   ResourceReader(ProblemSink& sink, ReaderOptions options = {});
+  const ReaderOptions& options() const { return options_; }
 
   // Reads one path (file or directory, recursively in name order). Problems go to the sink.
   void read(const std::filesystem::path& path, const ResourceCallback& callback);

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alemwatch/fhir/datatypes.hpp"
@@ -14,6 +15,8 @@ namespace alemwatch::fhir {
 struct ReferenceRange {
   std::optional<Quantity> low;
   std::optional<Quantity> high;
+
+  bool operator==(const ReferenceRange&) const = default;
 };
 
 // Where an Observation's time came from, in the order the adapter prefers them.
@@ -33,6 +36,8 @@ struct Observation {
   std::optional<CodeableConcept> data_absent_reason;
   std::vector<CodeableConcept> interpretation;
   std::vector<ReferenceRange> reference_ranges;
+
+  bool operator==(const Observation&) const = default;
 };
 
 struct Medication {
@@ -58,6 +63,13 @@ std::optional<Observation> read_observation(const JsonObject& o, ResourceScope& 
 // Whether read_observation() (or the reader handing it the resource) reads a top-level element:
 // a MemberFilter for parsing only what it reads.
 bool observation_reads(std::string_view key);
+// The statuses an Observation may have (FHIR R4's required value set).
+bool is_observation_status(std::string_view status);
+// The value[x] types read_observation() records only by name (Observation::other_value_type):
+// the index of `key` among them, or -1; and, given which are present (bit i: index i), the one
+// recorded, which is the last of them (only an invalid resource has several), or "" for none.
+int other_value_type_index(std::string_view key);
+std::string_view other_value_type_given(unsigned present);
 std::optional<Medication> read_medication(const JsonObject& o, ResourceScope& scope);
 std::optional<MedicationAdministration> read_medication_administration(const JsonObject& o, ResourceScope& scope);
 
