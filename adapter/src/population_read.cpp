@@ -108,6 +108,14 @@ struct OtherLines {
   fhir::ReadStats stats;
   bool has_observations = false;
   std::string skimmed_ids;  // of the SkimmedAdministration items, one after another
+
+  // Ready for the next block, keeping the memory `items` holds.
+  void clear() {
+    auto kept = std::move(items);
+    kept.clear();
+    *this = OtherLines{};
+    items = std::move(kept);
+  }
 };
 
 // Pass 2: what became of each Observation line, in order.
@@ -128,6 +136,14 @@ struct ObservationLines {
   ProblemBuffer problems;  // line numbers within the block
   fhir::ReadStats stats;
   bool others = false;  // in a file guessed to hold only Observations: a line of another type
+
+  // Ready for the next block, keeping the memory `items` holds (about 700 KB for 2 MB).
+  void clear() {
+    auto kept = std::move(items);
+    kept.clear();
+    *this = ObservationLines{};
+    items = std::move(kept);
+  }
 };
 
 // An NDJSON file with Observations for pass 2. A file whose first line is an Observation may be

@@ -19,7 +19,9 @@
 namespace alemwatch::fhir {
 
 // `work(const NdjsonBlock&, Result&)` runs on the workers, several at once; `merge(const NdjsonBlock&, Result&)`
-// runs on the calling thread, once per block, in file order. Fails only if the file cannot be
+// runs on the calling thread, once per block, in file order. Results are reused from block to
+// block: one with a clear() member is cleared, keeping the memory it holds (a block's result
+// can be large, and fresh memory costs page faults), else it is assigned a new Result. Fails only if the file cannot be
 // opened or read (what was read before a read error has been merged).
 template <class Result, class Work, class Merge>
 boost::system::result<void> process_ndjson_in_order(const std::filesystem::path& file, unsigned workers,
@@ -85,7 +87,10 @@ boost::system::result<void> process_ndjson_in_order(const std::filesystem::path&
       slot = std::make_unique<Slot>();
     }
     lock.unlock();
-    slot->result = Result{};
+    if constexpr (requires { slot->result.clear(); })
+      slot->result.clear();
+    else
+      slot->result = Result{};
     slot->done = false;
     const bool more = reader->next(slot->block);
     lock.lock();
