@@ -36,6 +36,20 @@ int member(std::string_view key, const std::array<std::string_view, N>& names) {
   return -1;
 }
 
+// A string value, a view into the line unless it holds an escape (then unescaped by simdjson,
+// which checks the escapes). Consumed, unlike the skims' read_string(): a value left unconsumed
+// is skipped by simdjson without checking what follows it.
+bool string_value(od::value& v, std::string_view& out) {
+  const std::string_view token = v.raw_json_token();
+  if (token.empty() || token.front() != '"') return false;
+  const std::size_t size = plain_length(token.data() + 1);
+  if (size == escaped) return v.get_string().get(out) == simdjson::SUCCESS;
+  od::raw_json_string raw;
+  if (v.get_raw_json_string().get(raw)) return false;
+  out = std::string_view(token.data() + 1, size);
+  return true;
+}
+
 // Marks member `i` seen; false when it was already (a key given twice: which one the full
 // reader's JSON tree keeps is its own business).
 bool first_time(unsigned& seen, int i) {
@@ -62,7 +76,7 @@ class LineWalk {
       case od::json_type::array: return valid_array(v, depth + 1);
       case od::json_type::string: {
         std::string_view s;
-        return read_string(v, s);
+        return string_value(v, s);
       }
       case od::json_type::number: {
         od::number n;
@@ -119,7 +133,7 @@ class LineWalk {
 
   static bool string_into(od::value& v, std::string& out) {
     std::string_view s;
-    if (!read_string(v, s)) return false;
+    if (!string_value(v, s)) return false;
     out.assign(s);
     return true;
   }
@@ -274,26 +288,26 @@ bool LineWalk::observation(od::object top, Observation& out) {
     std::string_view text;
     bool ok = true;
     switch (static_cast<Element>(i)) {
-      case Element::resource_type: ok = read_string(value, text) && text == "Observation"; break;
+      case Element::resource_type: ok = string_value(value, text) && text == "Observation"; break;
       case Element::id:
-        ok = read_string(value, text) && is_valid_id(text);
+        ok = string_value(value, text) && is_valid_id(text);
         out.id.assign(text);
         break;
       case Element::status:
-        ok = read_string(value, text) && is_observation_status(text);
+        ok = string_value(value, text) && is_observation_status(text);
         out.status.assign(text);
         break;
       // 2: the depth of an element's own object or array.
       case Element::code: ok = codeable_concept(value, 2, out.code); break;
       case Element::subject: ok = reference(value, 2, out.subject); break;
-      case Element::effective_date_time: ok = read_string(value, times.date_time); break;
-      case Element::effective_instant: ok = read_string(value, times.instant); break;
+      case Element::effective_date_time: ok = string_value(value, times.date_time); break;
+      case Element::effective_instant: ok = string_value(value, times.instant); break;
       case Element::effective_period: {
         static constexpr std::array<std::string_view, 1> start{"start"};
-        ok = members(value, 2, start, [&](int, od::value& s) { return read_string(s, times.period_start.emplace()); });
+        ok = members(value, 2, start, [&](int, od::value& s) { return string_value(s, times.period_start.emplace()); });
         break;
       }
-      case Element::issued: ok = read_string(value, times.issued); break;
+      case Element::issued: ok = string_value(value, times.issued); break;
       case Element::value_quantity: ok = quantity(value, 2, out.value_quantity); break;
       case Element::value_codeable_concept: ok = codeable_concept(value, 2, out.value_codeable_concept.emplace()); break;
       case Element::value_string: ok = string_into(value, out.value_string.emplace()); break;

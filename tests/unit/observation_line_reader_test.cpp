@@ -158,6 +158,9 @@ TEST_F(LineReader, GivesNothingForWhatTheFullWayWouldReport) {
       observation(R"(,"x":"\ud800")"),                            // a lone surrogate
       observation(",\"x\":\"tab\tinside\""),                  // a control character in a string
       observation(R"(,"x":01)"),                                  // a leading zero
+      observation(R"(,"x":"value":200)"),                         // a colon for a comma, after a string
+      observation(R"(,"x":["a" "b"])"),                           // no comma between strings
+      R"({"resourceType":"Observation","status":"final":"x","code":{}})",  // likewise, after one read
       observation(R"(,"code":{})"),                               // a key given twice
       observation(R"(,"\u0063ode":{})"),                          // a key written with an escape
       observation() + R"( {"resourceType":"Observation"})",       // something after the object
