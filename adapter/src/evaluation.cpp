@@ -262,6 +262,15 @@ Evaluation::AdministrationFact Evaluation::map_administration(const fhir::Resour
   return fact;
 }
 
+Evaluation::AdministrationFact Evaluation::map_administration(const fhir::MedicationAdministration& ma,
+                                                              const fhir::SourcePosition& where,
+                                                              fhir::ProblemSink& sink) const {
+  AdministrationFact fact{ma.id, where, std::nullopt};
+  fhir::ResourceScope scope(sink, where, "MedicationAdministration", fact.id);
+  fact.mapped = administration_mapper_.map(ma, nullptr, scope);
+  return fact;
+}
+
 void Evaluation::add_administration(AdministrationFact fact) {
   summary_.count_read("MedicationAdministration");
   record_administration_fact(std::move(fact));

@@ -10,6 +10,7 @@
 #include <thread>
 #include <variant>
 
+#include "alemwatch/fhir/administration_line_reader.hpp"
 #include "alemwatch/fhir/administration_skim.hpp"
 #include "alemwatch/fhir/datatypes.hpp"
 #include "alemwatch/fhir/ndjson_pipeline.hpp"
@@ -51,6 +52,11 @@ fhir::ObservationSkimmer& thread_skimmer() {
 
 fhir::ObservationLineReader& thread_observation_reader() {
   thread_local fhir::ObservationLineReader reader;
+  return reader;
+}
+
+fhir::AdministrationLineReader& thread_administration_reader() {
+  thread_local fhir::AdministrationLineReader reader;
   return reader;
 }
 
@@ -225,6 +231,7 @@ class PopulationRead {
           out.items.push_back(std::move(*skimmed));
           return;
         }
+        if (read_administration_line(line, block, n, name, out)) return;
         read_other_line(line, n, name, out);
       });
     };
@@ -289,6 +296,19 @@ class PopulationRead {
     SkimmedAdministration skimmed{ids.size(), skim->id.size(), std::move(target.id), 0, line};
     ids += skim->id;
     return skimmed;
+  }
+
+  // On a worker: an administration line read straight into its view and mapped, when it is
+  // plainly valid (else the line is for read_other_line, which reports what is wrong).
+  bool read_administration_line(std::string_view line, const fhir::NdjsonBlock& block, std::size_t n,
+                                const std::string& name, OtherLines& out) const {
+    if (!line.starts_with(administration_prefix)) return false;
+    const auto ma = thread_administration_reader().read(line, block.capacity_from(line.data()),
+                                                        fhir::ReaderOptions{}.max_depth);
+    if (!ma) return false;
+    out.items.push_back(evaluation_.map_administration(*ma, {name, n, {}, {}}, out.problems));
+    ++out.stats.resources;
+    return true;
   }
 
   // On a worker: one line of pass 1, parsed, administrations mapped.

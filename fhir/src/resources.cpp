@@ -132,6 +132,8 @@ void read_contained_medications(const JsonObject& o, const ElementPath& type, Me
 
 bool is_observation_status(std::string_view status) { return one_of(status, observation_statuses); }
 
+bool is_administration_status(std::string_view status) { return one_of(status, administration_statuses); }
+
 int other_value_type_index(std::string_view key) {
   if (!key.starts_with("value")) return -1;
   const auto* it = std::find(other_value_types.begin(), other_value_types.end(), key);

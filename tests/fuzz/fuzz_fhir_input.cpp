@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes as a FHIR JSON document and as NDJSON lines, through the
 // reader, the resource views, the mappings and the rules, and each line through the simdjson skims
 // that decide which NDJSON Observations and MedicationAdministrations are parsed and the simdjson
-// Observation reader. It must never crash, leak or hang, and the shortcuts must agree with the
+// line readers of both. It must never crash, leak or hang, and the shortcuts must agree with the
 // full way.
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include "alemwatch/adapter/evaluation.hpp"
 #include "alemwatch/adapter/rules.hpp"
+#include "alemwatch/fhir/administration_line_reader.hpp"
 #include "alemwatch/fhir/administration_skim.hpp"
 #include "alemwatch/fhir/member_filter_parse.hpp"
 #include "alemwatch/fhir/observation_line_reader.hpp"
@@ -67,6 +68,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       full.read_ndjson_line(piece, {"fuzz.ndjson", line, {}, {}}, [&](const fhir::ResourceInput& in) {
         fhir::ResourceScope scope(problems, in.where, "Observation", "");
         if (in.resource_type == "Observation") slow = fhir::read_observation(in.resource, scope);
+      });
+      if (!slow || !(*slow == *fast) || !problems.problems().empty()) __builtin_trap();
+    }
+    // Likewise the administration line reader and read_medication_administration().
+    static alemwatch::fhir::AdministrationLineReader administration_reader;
+    if (auto fast = administration_reader.read(std::string_view(padded).substr(0, piece.size()), padded.size(), 64)) {
+      adapter::RunSummary problems;
+      fhir::ResourceReader full(problems);
+      std::optional<fhir::MedicationAdministration> slow;
+      full.read_ndjson_line(piece, {"fuzz.ndjson", line, {}, {}}, [&](const fhir::ResourceInput& in) {
+        fhir::ResourceScope scope(problems, in.where, "MedicationAdministration", "");
+        if (in.resource_type == "MedicationAdministration") slow = fhir::read_medication_administration(in.resource, scope);
       });
       if (!slow || !(*slow == *fast) || !problems.problems().empty()) __builtin_trap();
     }

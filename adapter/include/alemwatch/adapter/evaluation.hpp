@@ -73,6 +73,9 @@ class Evaluation {
     std::optional<mappings::MappedAdministration> mapped;  // none: not valid (reported)
   };
   AdministrationFact map_administration(const fhir::ResourceInput& input, fhir::ProblemSink& sink) const;
+  // The same for an administration read already (outside a Bundle), found at `where`.
+  AdministrationFact map_administration(const fhir::MedicationAdministration& ma, const fhir::SourcePosition& where,
+                                        fhir::ProblemSink& sink) const;
   // Adds what map_administration() gave, counted as one MedicationAdministration read.
   void add_administration(AdministrationFact fact);
   // The ids of the Medications read so far that are not alemtuzumab.

@@ -44,6 +44,8 @@ struct Medication {
   std::string id;
   std::optional<CodeableConcept> code;
   std::vector<CodeableConcept> ingredients;  // ingredient[].itemCodeableConcept
+
+  bool operator==(const Medication&) const = default;
 };
 
 struct MedicationAdministration {
@@ -55,6 +57,8 @@ struct MedicationAdministration {
   std::optional<Instant> time;  // effectiveDateTime, else effectivePeriod.start
   std::optional<Quantity> dose;  // dosage.dose
   std::vector<Medication> contained_medications;
+
+  bool operator==(const MedicationAdministration&) const = default;
 };
 
 // Each returns nothing when the resource is rejected (the scope has said why). Elements that are
@@ -63,8 +67,10 @@ std::optional<Observation> read_observation(const JsonObject& o, ResourceScope& 
 // Whether read_observation() (or the reader handing it the resource) reads a top-level element:
 // a MemberFilter for parsing only what it reads.
 bool observation_reads(std::string_view key);
-// The statuses an Observation may have (FHIR R4's required value set).
+// The statuses an Observation, or a MedicationAdministration, may have (FHIR R4's required value
+// sets).
 bool is_observation_status(std::string_view status);
+bool is_administration_status(std::string_view status);
 // The value[x] types read_observation() records only by name (Observation::other_value_type):
 // the index of `key` among them, or -1; and, given which are present (bit i: index i), the one
 // recorded, which is the last of them (only an invalid resource has several), or "" for none.
