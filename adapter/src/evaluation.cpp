@@ -165,7 +165,8 @@ void Evaluation::record_observation(ObservationFact fact, ObservationTally& tall
     if (maybe_seen(fact.id_hash)) repeated_ids_.insert(fact.id);
     mark_seen(fact.id_hash);
   }
-  patients_[mapped.patient_id].results.push_back({++observations_read_, std::move(mapped.result)});
+  const auto hash = mapped.result.observation_id == fact.id ? fact.id_hash : id_hash(mapped.result.observation_id);
+  patients_[mapped.patient_id].results.push_back({++observations_read_, hash, std::move(mapped.result)});
 }
 
 void Evaluation::count_skipped_observations(const std::string& outcome, std::size_t n) {
@@ -185,14 +186,19 @@ void Evaluation::settle_results() {
   std::unordered_map<std::string_view, std::uint32_t> latest;
   for (const auto& w : withdrawals_) latest[w.id] = std::max(latest[w.id], w.sequence);
   for (const auto& id : repeated_ids_) latest.try_emplace(id, 0);
+  // Contested ids are few: most results are passed over by their hash, without hashing strings.
+  std::unordered_set<std::size_t> contested;
+  for (const auto& [id, sequence] : latest) contested.insert(id_hash(id));
+  const auto latest_of = [&](const ResultEntry& e) {
+    return contested.contains(e.id_hash) ? latest.find(e.result.observation_id) : latest.end();
+  };
   if (!latest.empty())
     for (const auto& [patient, data] : patients_)
       for (const auto& e : data.results)
-        if (auto it = latest.find(e.result.observation_id); it != latest.end())
-          it->second = std::max(it->second, e.sequence);
+        if (auto it = latest_of(e); it != latest.end()) it->second = std::max(it->second, e.sequence);
   const auto stands = [&](const ResultEntry& e, std::uint32_t last_unnamed) {
     if (e.result.observation_id.empty()) return e.sequence == last_unnamed;
-    const auto it = latest.find(e.result.observation_id);
+    const auto it = latest_of(e);
     return it == latest.end() || it->second == e.sequence;
   };
   for (auto& [patient, data] : patients_) {

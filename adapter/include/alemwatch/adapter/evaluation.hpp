@@ -125,6 +125,7 @@ class Evaluation {
   // reading, so adding a result is cheap and its memory is the result's own.
   struct ResultEntry {
     std::uint32_t sequence = 0;
+    std::size_t id_hash = 0;  // id_hash(result.observation_id): settling looks strings up only when it matches
     mappings::LabResult result;
   };
   struct PatientData {
