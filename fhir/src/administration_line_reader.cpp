@@ -42,49 +42,39 @@ bool administration(LineWalk& walk, od::object top, MedicationAdministration& ou
   unsigned seen = 0;
   std::string_view date_time;
   std::optional<std::string_view> period_start;
-  for (auto field : top) {
-    std::string_view key;
-    if (!key_of(field, key)) return false;
-    auto& value = value_of(field);
-    const int i = member(key, element_names);
-    if (i < 0) {
-      if (!walk.valid(value, 1)) return false;  // 1: the depth of the object holding it
-      continue;
-    }
-    if (!first_time(seen, i)) return false;
+  const auto read = [&](int i, od::value& value) {
     std::string_view text;
-    bool ok = true;
     switch (static_cast<Element>(i)) {
-      case Element::resource_type: ok = string_value(value, text) && text == "MedicationAdministration"; break;
+      case Element::resource_type:
+        return string_value(value, text) && text == "MedicationAdministration";
       case Element::id:
-        ok = string_value(value, text) && is_valid_id(text);
-        out.id.assign(text);
-        break;
+        return walk.id(value, out.id);
       case Element::status:
-        ok = string_value(value, text) && is_administration_status(text);
-        out.status.assign(text);
-        break;
+        return walk.code(value, out.status, is_administration_status);
       // 2: the depth of an element's own object or array.
       case Element::medication_codeable_concept:
-        ok = walk.codeable_concept(value, 2, out.medication_concept.emplace());
-        break;
-      case Element::medication_reference: ok = walk.reference(value, 2, out.medication_reference); break;
-      case Element::subject: ok = walk.reference(value, 2, out.subject); break;
-      case Element::effective_date_time: ok = string_value(value, date_time); break;
+        return walk.codeable_concept(value, 2, out.medication_concept.emplace());
+      case Element::medication_reference:
+        return walk.reference(value, 2, out.medication_reference);
+      case Element::subject:
+        return walk.reference(value, 2, out.subject);
+      case Element::effective_date_time:
+        return string_value(value, date_time);
       case Element::effective_period: {
         static constexpr std::array<std::string_view, 1> start{"start"};
-        ok = walk.members(value, 2, start, [&](int, od::value& s) { return string_value(s, period_start.emplace()); });
-        break;
+        return walk.members(value, 2, start,
+                            [&](int, od::value& s) { return string_value(s, period_start.emplace()); });
       }
       case Element::dosage: {
         static constexpr std::array<std::string_view, 1> dose{"dose"};
-        ok = walk.members(value, 2, dose, [&](int, od::value& q) { return walk.quantity(q, 3, out.dose); });
-        break;
+        return walk.members(value, 2, dose, [&](int, od::value& q) { return walk.quantity(q, 3, out.dose); });
       }
-      case Element::contained: ok = false; break;
+      case Element::contained:
+        return false;
     }
-    if (!ok) return false;
-  }
+    return false;
+  };
+  if (!walk.resource_members(top, element_names, seen, read, [](std::string_view) { return true; })) return false;
   // An administration has a type, a status and a medication; without them the full reader says so.
   if (!(seen & bit(Element::resource_type)) || !(seen & bit(Element::status)) ||
       !(seen & (bit(Element::medication_codeable_concept) | bit(Element::medication_reference))))

@@ -95,12 +95,31 @@ class LineWalk {
     od::object o;
     if (depth >= max_depth_ || v.get_object().get(o)) return false;
     unsigned seen = 0;
-    for (auto field : o) {
-      std::string_view key;
-      if (!key_of(field, key)) return false;
-      const int i = member(key, names);
-      if (i < 0 ? !valid(value_of(field), depth) : !(first_time(seen, i) && read(i, value_of(field)))) return false;
-    }
+    return members_of(o, depth, names, seen, read, [](std::string_view) { return true; });
+  }
+
+  // The same for the line's own object, with `seen` saying which of `names` came, and
+  // `other(key)` asked first about each key not in `names` (false: give up).
+  template <std::size_t N, class Read, class Other>
+  bool resource_members(od::object top, const std::array<std::string_view, N>& names, unsigned& seen, Read&& read,
+                        Other&& other) {
+    return members_of(top, 1, names, seen, read, other);
+  }
+
+  // A resource's id: a valid FHIR id (the full reader warns of any other).
+  static bool id(od::value& v, std::string& out) {
+    std::string_view s;
+    if (!string_value(v, s) || !is_valid_id(s)) return false;
+    out.assign(s);
+    return true;
+  }
+
+  // A code from a required value set, `allowed(code)` saying which (the full reader refuses others).
+  template <class Allowed>
+  static bool code(od::value& v, std::string& out, Allowed&& allowed) {
+    std::string_view s;
+    if (!string_value(v, s) || !allowed(s)) return false;
+    out.assign(s);
     return true;
   }
 
@@ -194,6 +213,19 @@ class LineWalk {
   }
 
  private:
+  template <std::size_t N, class Read, class Other>
+  bool members_of(od::object o, std::size_t depth, const std::array<std::string_view, N>& names, unsigned& seen,
+                  Read&& read, Other&& other) {
+    for (auto field : o) {
+      std::string_view key;
+      if (!key_of(field, key)) return false;
+      const int i = member(key, names);
+      if (i < 0 ? !(other(key) && valid(value_of(field), depth)) : !(first_time(seen, i) && read(i, value_of(field))))
+        return false;
+    }
+    return true;
+  }
+
   bool valid_object(od::value& v, std::size_t depth) {
     od::object o;
     if (depth >= max_depth_ || v.get_object().get(o)) return false;

@@ -46,38 +46,14 @@ bool reference_ranges(LineWalk& walk, od::value& v, std::size_t depth, std::vect
 // The top-level elements read_observation() reads (other value[x] types aside), in the order of
 // element_names.
 enum class Element {
-  resource_type,
-  id,
-  status,
-  code,
-  subject,
-  effective_date_time,
-  effective_instant,
-  effective_period,
-  issued,
-  value_quantity,
-  value_codeable_concept,
-  value_string,
-  data_absent_reason,
-  interpretation,
-  reference_range
+  resource_type, id, status, code, subject, effective_date_time, effective_instant, effective_period, issued,
+  value_quantity, value_codeable_concept, value_string, data_absent_reason, interpretation, reference_range
 };
 constexpr unsigned bit(Element e) { return 1u << static_cast<unsigned>(e); }
-constexpr std::array<std::string_view, 15> element_names{"resourceType",
-                                                         "id",
-                                                         "status",
-                                                         "code",
-                                                         "subject",
-                                                         "effectiveDateTime",
-                                                         "effectiveInstant",
-                                                         "effectivePeriod",
-                                                         "issued",
-                                                         "valueQuantity",
-                                                         "valueCodeableConcept",
-                                                         "valueString",
-                                                         "dataAbsentReason",
-                                                         "interpretation",
-                                                         "referenceRange"};
+constexpr std::array<std::string_view, 15> element_names{
+    "resourceType", "id", "status", "code", "subject", "effectiveDateTime", "effectiveInstant", "effectivePeriod",
+    "issued", "valueQuantity", "valueCodeableConcept", "valueString", "dataAbsentReason", "interpretation",
+    "referenceRange"};
 
 // The strings that decide the time, kept until every element has been seen: which one counts
 // depends on which others are there.
@@ -104,74 +80,52 @@ bool settle_time(const Times& t, unsigned seen, Observation& out) {
 bool observation(LineWalk& walk, od::object top, Observation& out) {
   unsigned seen = 0, other_values = 0;
   Times times;
-  for (auto field : top) {
-    std::string_view key;
-    if (!key_of(field, key)) return false;
-    auto& value = value_of(field);
-    const int i = member(key, element_names);
-    if (i < 0) {
-      if (const int other = other_value_type_index(key); other >= 0 && !first_time(other_values, other)) return false;
-      if (!walk.valid(value, 1)) return false;  // 1: the depth of the object holding it
-      continue;
-    }
-    if (!first_time(seen, i)) return false;
+  // Another value[x] type is only named; given twice, it is left to the full reader too.
+  const auto other = [&](std::string_view key) {
+    const int i = other_value_type_index(key);
+    return i < 0 || first_time(other_values, i);
+  };
+  const auto read = [&](int i, od::value& value) {
     std::string_view text;
-    bool ok = true;
     switch (static_cast<Element>(i)) {
       case Element::resource_type:
-        ok = string_value(value, text) && text == "Observation";
-        break;
+        return string_value(value, text) && text == "Observation";
       case Element::id:
-        ok = string_value(value, text) && is_valid_id(text);
-        out.id.assign(text);
-        break;
+        return walk.id(value, out.id);
       case Element::status:
-        ok = string_value(value, text) && is_observation_status(text);
-        out.status.assign(text);
-        break;
+        return walk.code(value, out.status, is_observation_status);
       // 2: the depth of an element's own object or array.
       case Element::code:
-        ok = walk.codeable_concept(value, 2, out.code);
-        break;
+        return walk.codeable_concept(value, 2, out.code);
       case Element::subject:
-        ok = walk.reference(value, 2, out.subject);
-        break;
+        return walk.reference(value, 2, out.subject);
       case Element::effective_date_time:
-        ok = string_value(value, times.date_time);
-        break;
+        return string_value(value, times.date_time);
       case Element::effective_instant:
-        ok = string_value(value, times.instant);
-        break;
+        return string_value(value, times.instant);
       case Element::effective_period: {
         static constexpr std::array<std::string_view, 1> start{"start"};
-        ok = walk.members(value, 2, start,
-                          [&](int, od::value& s) { return string_value(s, times.period_start.emplace()); });
-        break;
+        return walk.members(value, 2, start,
+                            [&](int, od::value& s) { return string_value(s, times.period_start.emplace()); });
       }
       case Element::issued:
-        ok = string_value(value, times.issued);
-        break;
+        return string_value(value, times.issued);
       case Element::value_quantity:
-        ok = walk.quantity(value, 2, out.value_quantity);
-        break;
+        return walk.quantity(value, 2, out.value_quantity);
       case Element::value_codeable_concept:
-        ok = walk.codeable_concept(value, 2, out.value_codeable_concept.emplace());
-        break;
+        return walk.codeable_concept(value, 2, out.value_codeable_concept.emplace());
       case Element::value_string:
-        ok = walk.string_into(value, out.value_string.emplace());
-        break;
+        return walk.string_into(value, out.value_string.emplace());
       case Element::data_absent_reason:
-        ok = walk.codeable_concept(value, 2, out.data_absent_reason.emplace());
-        break;
+        return walk.codeable_concept(value, 2, out.data_absent_reason.emplace());
       case Element::interpretation:
-        ok = walk.codeable_concepts(value, 2, out.interpretation);
-        break;
+        return walk.codeable_concepts(value, 2, out.interpretation);
       case Element::reference_range:
-        ok = reference_ranges(walk, value, 2, out.reference_ranges);
-        break;
+        return reference_ranges(walk, value, 2, out.reference_ranges);
     }
-    if (!ok) return false;
-  }
+    return false;
+  };
+  if (!walk.resource_members(top, element_names, seen, read, other)) return false;
   // An Observation has a type, a status and a code; without them the full reader says so.
   constexpr unsigned required = bit(Element::resource_type) | bit(Element::status) | bit(Element::code);
   if ((seen & required) != required) return false;
