@@ -231,8 +231,7 @@ class PopulationRead {
           out.items.push_back(std::move(*skimmed));
           return;
         }
-        if (read_administration_line(line, block, n, name, out)) return;
-        read_other_line(line, n, name, out);
+        read_other_line(line, block, n, name, out);
       });
     };
     auto merge = [&](const fhir::NdjsonBlock& block, OtherLines& out) {
@@ -298,23 +297,20 @@ class PopulationRead {
     return skimmed;
   }
 
-  // On a worker: an administration line read straight into its view and mapped, when it is
-  // plainly valid (else the line is for read_other_line, which reports what is wrong).
-  bool read_administration_line(std::string_view line, const fhir::NdjsonBlock& block, std::size_t n,
-                                const std::string& name, OtherLines& out) const {
-    if (!line.starts_with(administration_prefix)) return false;
-    const auto ma = thread_administration_reader().read(line, block.capacity_from(line.data()),
-                                                        fhir::ReaderOptions{}.max_depth);
-    if (!ma) return false;
-    out.items.push_back(evaluation_.map_administration(*ma, {name, n, {}, {}}, out.problems));
-    ++out.stats.resources;
-    return true;
-  }
-
-  // On a worker: one line of pass 1, parsed, administrations mapped.
-  void read_other_line(std::string_view line, std::size_t n, const std::string& name, OtherLines& out) const {
+  // On a worker: one line of pass 1, parsed, administrations mapped. An administration line that
+  // is plainly valid is read straight into its view; any other line is parsed with Boost.JSON,
+  // which reports what is wrong.
+  void read_other_line(std::string_view line, const fhir::NdjsonBlock& block, std::size_t n, const std::string& name,
+                       OtherLines& out) const {
     ProblemBuffer problems;
     fhir::ResourceReader reader(problems);
+    if (line.starts_with(administration_prefix))
+      if (const auto ma = thread_administration_reader().read(line, block.capacity_from(line.data()),
+                                                              reader.options().max_depth)) {
+        out.items.push_back(evaluation_.map_administration(*ma, {name, n, {}, {}}, out.problems));
+        ++out.stats.resources;
+        return;
+      }
     std::vector<OtherItem> items;
     bool in_bundle = false;
     reader.read_ndjson_line(line, {name, n, {}, {}}, [&](const fhir::ResourceInput& in) {

@@ -71,10 +71,7 @@ class LineWalk {
         std::string_view s;
         return string_value(v, s);
       }
-      case od::json_type::number: {
-        od::number n;
-        return v.get_number().get(n) == simdjson::SUCCESS;
-      }
+      case od::json_type::number: return valid_number(v);
       case od::json_type::boolean: {
         bool b;
         return v.get_bool().get(b) == simdjson::SUCCESS;
@@ -130,9 +127,23 @@ class LineWalk {
     return true;
   }
 
+  // A number both parsers accept. simdjson takes an exponent of any length (a huge one gives 0 or
+  // infinity), Boost.JSON 1.81 refuses one past INT_MAX: an exponent of more than 4 digits, which
+  // no FHIR value needs, is left to the full reader.
+  static bool valid_number(od::value& v) {
+    const std::string_view token = v.raw_json_token();
+    if (const auto e = token.find_first_of("eE"); e != std::string_view::npos) {
+      std::size_t digits = 0;
+      for (std::size_t i = e + 1; i < token.size(); ++i) digits += token[i] >= '0' && token[i] <= '9';
+      if (digits > 4) return false;
+    }
+    od::number n;
+    return v.get_number().get(n) == simdjson::SUCCESS;
+  }
+
   // A decimal both readers turn into the same double: at most 15 digits and no exponent, so that
   // Boost.JSON's mantissa-over-power-of-ten is exact and rounds as simdjson does; not a negative
-  // zero, which Boost.JSON reads as an integer 0.
+  // zero (Boost.JSON reads -0 as the integer 0, a positive zero).
   static bool decimal(od::value& v, std::optional<double>& out) {
     std::string_view token = v.raw_json_token();
     while (!token.empty() &&

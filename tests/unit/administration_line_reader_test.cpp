@@ -112,6 +112,7 @@ TEST_F(AdministrationReader, GivesNothingForWhatItLeavesToTheFullWay) {
   const std::vector<std::string> lines = {
       administration(by_reference, R"(,"x":"a":1)"),
       administration(by_reference, R"(,"x":[1 2])"),
+      administration(by_reference, R"(,"x":0e9999999999)"),
       administration(by_reference, R"(,"status":"completed")"),
       administration(by_reference, R"(,"\u0069d":"x")"),
       administration(by_reference, R"(,"contained":[{"resourceType":"Medication","id":"m"}])"),

@@ -158,6 +158,8 @@ TEST_F(LineReader, GivesNothingForWhatTheFullWayWouldReport) {
       observation(R"(,"x":"\ud800")"),                            // a lone surrogate
       observation(",\"x\":\"tab\tinside\""),                  // a control character in a string
       observation(R"(,"x":01)"),                                  // a leading zero
+      observation(R"(,"x":1e-9999999999)"),                       // an exponent past INT_MAX
+      observation(R"(,"x":0e9999999999)"),                        // likewise, of zero
       observation(R"(,"x":"value":200)"),                         // a colon for a comma, after a string
       observation(R"(,"x":["a" "b"])"),                           // no comma between strings
       R"({"resourceType":"Observation","status":"final":"x","code":{}})",  // likewise, after one read
@@ -186,6 +188,12 @@ TEST_F(LineReader, GivesNothingForWhatTheFullWayWouldReport) {
     const auto full = read_in_full(line);
     EXPECT_TRUE(!full.observation || full.problems > 0 || line.find("Patient") != std::string::npos) << line;
   }
+}
+
+TEST_F(LineReader, ChecksNumbersItDoesNotReadAsTheFullWayDoes) {
+  EXPECT_TRUE(read(observation(R"(,"x":[1.5e-3,-2E+10,0,-0,1e0001])")));
+  EXPECT_FALSE(read(observation(R"(,"x":1e00001)")));  // more exponent digits than any FHIR value needs
+  EXPECT_FALSE(read(observation(R"(,"x":1e400)")));    // out of range for simdjson, infinity for Boost.JSON
 }
 
 TEST_F(LineReader, LeavesDeepNestingToTheFullWay) {

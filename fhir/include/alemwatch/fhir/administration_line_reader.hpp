@@ -24,7 +24,7 @@ class AdministrationLineReader {
   AdministrationLineReader& operator=(const AdministrationLineReader&) = delete;
 
   // `capacity` is how many bytes from line.data() may be read: at least line.size() + 64.
-  // `max_depth` is the nesting the full reader allows; deeper lines are left to it.
+  // `max_depth` is the nesting the full reader allows; lines that reach it are left to it.
   std::optional<MedicationAdministration> read(std::string_view line, std::size_t capacity, std::size_t max_depth);
 
  private:

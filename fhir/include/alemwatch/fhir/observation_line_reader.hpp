@@ -27,7 +27,7 @@ class ObservationLineReader {
   ObservationLineReader& operator=(const ObservationLineReader&) = delete;
 
   // `capacity` is how many bytes from line.data() may be read: at least line.size() + 64.
-  // `max_depth` is the nesting the full reader allows; deeper lines are left to it.
+  // `max_depth` is the nesting the full reader allows; lines that reach it are left to it.
   std::optional<Observation> read(std::string_view line, std::size_t capacity, std::size_t max_depth);
 
  private:
