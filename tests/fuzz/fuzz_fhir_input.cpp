@@ -5,6 +5,7 @@
 // full way.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,23 @@ const alemwatch::mappings::Mappings& shipped() {
   static const auto m = alemwatch::mappings::load_mappings(ALEMWATCH_SOURCE_MAPPINGS, alemwatch::adapter::rule_requirements());
   if (!m) __builtin_trap();
   return **m;
+}
+
+// A line reader's view of `line`, if it gave one, must be what `read_full` gives over the
+// Boost.JSON reading of the line, with no problem reported.
+template <class View, class ReadFull>
+void agrees_with_full_reading(const std::optional<View>& fast, std::string_view line, const std::string& type,
+                              ReadFull read_full) {
+  using namespace alemwatch;
+  if (!fast) return;
+  adapter::RunSummary problems;
+  fhir::ResourceReader full(problems);
+  std::optional<View> slow;
+  full.read_ndjson_line(line, {"fuzz.ndjson", 1, {}, {}}, [&](const fhir::ResourceInput& in) {
+    fhir::ResourceScope scope(problems, in.where, type, "");
+    if (in.resource_type == type) slow = read_full(in.resource, scope);
+  });
+  if (!slow || !(*slow == *fast) || !problems.problems().empty()) __builtin_trap();
 }
 }  // namespace
 
@@ -59,30 +77,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)boost::json::parse(piece, ec, {}, options);
       if (ec) __builtin_trap();
     }
-    // The Observation line reader gives only what read_observation() gives, without a problem.
-    static alemwatch::fhir::ObservationLineReader line_reader;
-    if (auto fast = line_reader.read(std::string_view(padded).substr(0, piece.size()), padded.size(), 64)) {
-      adapter::RunSummary problems;
-      fhir::ResourceReader full(problems);
-      std::optional<fhir::Observation> slow;
-      full.read_ndjson_line(piece, {"fuzz.ndjson", line, {}, {}}, [&](const fhir::ResourceInput& in) {
-        fhir::ResourceScope scope(problems, in.where, "Observation", "");
-        if (in.resource_type == "Observation") slow = fhir::read_observation(in.resource, scope);
-      });
-      if (!slow || !(*slow == *fast) || !problems.problems().empty()) __builtin_trap();
-    }
-    // Likewise the administration line reader and read_medication_administration().
+    // The line readers give only what the full reading gives, without a problem.
+    static alemwatch::fhir::ObservationLineReader observation_reader;
     static alemwatch::fhir::AdministrationLineReader administration_reader;
-    if (auto fast = administration_reader.read(std::string_view(padded).substr(0, piece.size()), padded.size(), 64)) {
-      adapter::RunSummary problems;
-      fhir::ResourceReader full(problems);
-      std::optional<fhir::MedicationAdministration> slow;
-      full.read_ndjson_line(piece, {"fuzz.ndjson", line, {}, {}}, [&](const fhir::ResourceInput& in) {
-        fhir::ResourceScope scope(problems, in.where, "MedicationAdministration", "");
-        if (in.resource_type == "MedicationAdministration") slow = fhir::read_medication_administration(in.resource, scope);
-      });
-      if (!slow || !(*slow == *fast) || !problems.problems().empty()) __builtin_trap();
-    }
+    const auto padded_piece = std::string_view(padded).substr(0, piece.size());
+    agrees_with_full_reading(observation_reader.read(padded_piece, padded.size(), 64), piece, "Observation",
+                             fhir::read_observation);
+    agrees_with_full_reading(administration_reader.read(padded_piece, padded.size(), 64), piece,
+                             "MedicationAdministration", fhir::read_medication_administration);
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
