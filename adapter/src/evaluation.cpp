@@ -165,8 +165,8 @@ void Evaluation::record_observation(ObservationFact fact, ObservationTally& tall
     if (maybe_seen(fact.id_hash)) repeated_ids_.insert(fact.id);
     mark_seen(fact.id_hash);
   }
-  const auto hash = mapped.result.observation_id == fact.id ? fact.id_hash : id_hash(mapped.result.observation_id);
-  patients_[mapped.patient_id].results.push_back({++observations_read_, hash, std::move(mapped.result)});
+  // The result's observation_id is the fact's id (both are the Observation's).
+  patients_[mapped.patient_id].results.push_back({++observations_read_, fact.id_hash, std::move(mapped.result)});
 }
 
 void Evaluation::count_skipped_observations(const std::string& outcome, std::size_t n) {

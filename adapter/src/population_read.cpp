@@ -395,20 +395,17 @@ class PopulationRead {
         }
       };
       const fhir::SourcePosition where{name, n, {}, {}};
-      if (!kind.skim || kind.skim->resource_type != "Observation") {
-        reader.read_ndjson_line(line, where, read);
-        return;
-      }
-      // An Observation, as its skim says: read straight into its view when it is plainly valid,
-      // else with only the elements read_observation reads built.
-      if (auto obs = thread_observation_reader().read(line, block.capacity_from(line.data()),
-                                                            reader.options().max_depth)) {
-        ++out.stats.resources;
-        out.items.push_back(evaluation_.map_observation(*obs, where, out.problems));
-        if (options_.on_observation) out.texts.emplace_back(line);
-        return;
-      }
-      reader.read_ndjson_line(line, where, fhir::observation_reads, read);
+      // An Observation, as its skim says, is read straight into its view when it is plainly
+      // valid; any other line is parsed with Boost.JSON, which says what is wrong.
+      if (kind.skim && kind.skim->resource_type == "Observation")
+        if (auto obs = thread_observation_reader().read(line, block.capacity_from(line.data()),
+                                                        reader.options().max_depth)) {
+          ++out.stats.resources;
+          out.items.push_back(evaluation_.map_observation(*obs, where, out.problems));
+          if (options_.on_observation) out.texts.emplace_back(line);
+          return;
+        }
+      reader.read_ndjson_line(line, where, read);
     });
     out.stats += reader.stats();
   }
@@ -487,11 +484,7 @@ class PopulationRead {
   fhir::ResourceReader reader_;
   fhir::ReadStats worker_stats_;
   // Looked up by string_view, without a copy.
-  struct IdHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::optional<std::unordered_set<std::string, IdHash, std::equal_to<>>> exposed_;
+  std::optional<std::unordered_set<std::string, Evaluation::IdHash, std::equal_to<>>> exposed_;
   std::unordered_set<std::string> other_medications_;  // during pass 1 over a file
   bool guess_;
 };

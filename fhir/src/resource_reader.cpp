@@ -171,20 +171,6 @@ void ResourceReader::read_ndjson_line(std::string_view line, const SourcePositio
   dispatch(parsed.value.get_object(), where, nullptr, callback);
 }
 
-void ResourceReader::read_ndjson_line(std::string_view line, const SourcePosition& where, MemberFilter keep,
-                                      const ResourceCallback& callback) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.find_first_not_of(" \t") == std::string_view::npos) return;
-  thread_local std::vector<unsigned char> scratch(256 * 1024);
-  boost::json::monotonic_resource memory(scratch.data(), scratch.size());
-  auto parsed = parse_members(line, keep, options_.max_depth, &memory);
-  if (!parsed || !parsed->is_object()) {
-    read_ndjson_line(line, where, callback);  // which says what is wrong
-    return;
-  }
-  dispatch(parsed->get_object(), where, nullptr, callback);
-}
-
 void ResourceReader::read_json(const fs::path& file, const ResourceCallback& callback) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {

@@ -144,15 +144,6 @@ std::string_view other_value_type_given(unsigned present) {
   return present ? other_value_types[static_cast<std::size_t>(std::bit_width(present) - 1)] : std::string_view();
 }
 
-bool observation_reads(std::string_view key) {
-  // Kept in step with read_observation() below; checked against it by a test that reads
-  // Observations of every shape both ways.
-  static constexpr std::array<std::string_view, 12> read{
-      "resourceType", "id", "status", "code", "subject", "effectiveDateTime", "effectiveInstant", "effectivePeriod",
-      "issued", "dataAbsentReason", "interpretation", "referenceRange"};
-  return key.starts_with("value") || std::find(read.begin(), read.end(), key) != read.end();
-}
-
 std::optional<Observation> read_observation(const JsonObject& o, ResourceScope& scope) {
   const ElementPath type("Observation");
   Observation obs;

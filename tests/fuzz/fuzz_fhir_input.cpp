@@ -13,13 +13,11 @@
 #include "alemwatch/adapter/rules.hpp"
 #include "alemwatch/fhir/administration_line_reader.hpp"
 #include "alemwatch/fhir/administration_skim.hpp"
-#include "alemwatch/fhir/member_filter_parse.hpp"
 #include "alemwatch/fhir/observation_line_reader.hpp"
 #include "alemwatch/fhir/observation_skim.hpp"
 #include "alemwatch/fhir/resource_reader.hpp"
 #include "alemwatch/fhir/resources.hpp"
 
-#include <boost/json/parse.hpp>
 
 namespace {
 const alemwatch::mappings::Mappings& shipped() {
@@ -69,14 +67,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)skim->codings.size();
     if (auto skim = administration_skimmer.skim(std::string_view(padded).substr(0, piece.size()), padded.size()))
       (void)skim->medication_reference;
-    // Parsing only the members an Observation reader wants never accepts what a full parse refuses.
-    if (fhir::parse_members(piece, fhir::observation_reads, 64, {})) {
-      boost::json::parse_options options;
-      options.max_depth = 64;
-      boost::system::error_code ec;
-      (void)boost::json::parse(piece, ec, {}, options);
-      if (ec) __builtin_trap();
-    }
     // The line readers give only what the full reading gives, without a problem.
     static alemwatch::fhir::ObservationLineReader observation_reader;
     static alemwatch::fhir::AdministrationLineReader administration_reader;

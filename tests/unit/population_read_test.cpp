@@ -14,7 +14,6 @@
 #include "alemwatch/adapter/evaluation.hpp"
 #include "alemwatch/adapter/population_read.hpp"
 #include "alemwatch/fhir/administration_skim.hpp"
-#include "alemwatch/fhir/member_filter_parse.hpp"
 #include "alemwatch/fhir/ndjson_blocks.hpp"
 #include "alemwatch/fhir/observation_skim.hpp"
 #include "alemwatch/fhir/resources.hpp"
@@ -411,84 +410,6 @@ TEST(PopulationRead, EverySampleAsNdjsonGivesTheIssuesAndProblemsOfTheBundle) {
     };
     EXPECT_EQ(described(line->summary), described(whole->summary)) << sample.path();
   }
-}
-
-// An Observation view and the problems reading it reported, as text, to compare two readings.
-std::string describe(const fhir::CodeableConcept& cc) {
-  std::string out = "{" + cc.text;
-  for (const auto& c : cc.codings) out += "|" + c.system + "," + c.code + "," + c.display;
-  return out + "}";
-}
-std::string describe(const std::optional<fhir::Quantity>& q) {
-  if (!q) return "-";
-  return "(" + (q->value ? std::to_string(*q->value) : "-") + q->comparator + "," + q->unit + "," + q->system + "," + q->code + ")";
-}
-std::string read_observation_text(std::string_view json, bool only_what_is_read) {
-  struct Problems : fhir::ProblemSink {
-    std::string text;
-    void report(fhir::DataProblem p) override { text += p.path + ": " + p.reason + "; "; }
-  } problems;
-  const auto parsed = only_what_is_read ? fhir::parse_members(json, fhir::observation_reads, 64, {})
-                                        : std::optional<boost::json::value>(boost::json::parse(json));
-  if (!parsed) return "invalid";
-  const fhir::SourcePosition where{"x"};
-  fhir::ResourceScope scope(problems, where, "Observation", "");
-  const auto o = fhir::read_observation(parsed->as_object(), scope);
-  if (!o) return "rejected: " + problems.text;
-  std::string out = o->id + " " + o->status + " " + describe(o->code) + " " + (o->subject ? o->subject->reference + "," + o->subject->display : "-") +
-                    " " + (o->time ? fhir::format_utc_datetime(*o->time) : "-") + " " + std::to_string(static_cast<int>(o->time_source)) + " " +
-                    describe(o->value_quantity) + " " + (o->value_codeable_concept ? describe(*o->value_codeable_concept) : "-") + " " +
-                    o->value_string.value_or("-") + " " + o->other_value_type + " " +
-                    (o->data_absent_reason ? describe(*o->data_absent_reason) : "-") + " [";
-  for (const auto& i : o->interpretation) out += describe(i);
-  out += "] [";
-  for (const auto& r : o->reference_ranges) out += describe(r.low) + describe(r.high);
-  return out + "] " + problems.text;
-}
-
-TEST_F(GeneratedExport, ObservationsReadFromTheMembersKeptReadAsFromTheWholeResource) {
-  std::ifstream in(export_dir() / "Observation.ndjson");
-  std::size_t n = 0;
-  for (std::string line; std::getline(in, line) && n < 3000; ++n)
-    ASSERT_EQ(read_observation_text(line, true), read_observation_text(line, false)) << line;
-}
-
-TEST(MemberFilterParse, ObservationsOfEveryShapeReadAsFromTheWholeResource) {
-  const std::string head = R"({"resourceType":"Observation","id":"o1","meta":{"versionId":"2"},"status":"final","category":[{"text":"lab"}],"code":{"coding":[{"system":"http://loinc.org","code":"777-3","display":"Plt"}],"text":"Platelets"},"subject":{"reference":"Patient/p1","display":"A"},"encounter":{"reference":"Encounter/e"},)";
-  for (const char* tail : {
-           R"("issued":"2026-01-02T03:04:05Z","valueQuantity":{"value":150,"unit":"10*3/uL","system":"http://unitsofmeasure.org","code":"10*3/uL"}})",
-           R"("effectiveInstant":"2026-01-02T03:04:05.123Z","valueQuantity":{"value":1.5e2,"comparator":"<"}})",
-           R"("effectivePeriod":{"start":"2026-01-02","end":"2026-01-03"},"valueString":"<5"})",
-           R"("effectiveDateTime":"2026-13-01","issued":"2026-01-02T03:04:05Z","valueBoolean":true})",
-           R"("effectiveDateTime":"2026-01-01","valueInteger":3,"valueRange":{"low":{"value":1}},"valuePeriod":{}})",
-           R"("effectiveDateTime":"2026-01-01","valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"10828004"}]},"interpretation":[{"coding":[{"code":"POS"}]},{"text":"x"}]})",
-           R"("effectiveDateTime":"2026-01-01","dataAbsentReason":{"text":"error"},"referenceRange":[{"low":{"value":150},"high":{"value":400}},7,{"text":"adult"}]})",
-           R"("effectiveDateTime":2026,"valueQuantity":{"value":"150"},"performer":[{"reference":"Practitioner/x"}],"note":[{"text":"n"}]})",
-           R"("contained":[{"resourceType":"Observation","subject":{"reference":"Patient/other"},"status":"bad"}],"effectiveDateTime":"2026-01-01","valueSampledData":{}})",
-           R"("effectiveDateTime":"2026-01-01","valueQuantity":{"value":1e999}})",
-       }) {
-    const auto json = head + tail;
-    EXPECT_EQ(read_observation_text(json, true), read_observation_text(json, false)) << json;
-  }
-  for (const std::string& json : {
-           std::string(R"({"resourceType":"Observation","id":"bad id!","status":"unknown-status","code":7})"),
-           std::string(R"({"resourceType":"Observation","id":"o","id":"o2","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p","reference":"Patient/q"}})"),
-       })
-    EXPECT_EQ(read_observation_text(json, true), read_observation_text(json, false)) << json;
-}
-
-TEST(MemberFilterParse, KeepsOnlyTheTopLevelMembersAskedForAndChecksTheWholeText) {
-  const auto keep = [](std::string_view key) { return key == "a" || key == "c"; };
-  auto v = fhir::parse_members(R"({"a":{"x":[1,{"y":"z"}]},"b":{"a":1,"c":[true,null]},"c":2.5,"d":"s"})", keep, 64, {});
-  ASSERT_TRUE(v);
-  EXPECT_EQ(boost::json::serialize(*v), R"({"a":{"x":[1,{"y":"z"}]},"c":2.5E0})");
-  // Invalid anywhere, even in a member dropped, is refused as the full parser refuses it.
-  for (const char* bad : {R"({"a":1,"b":tru})", R"({"a":1,"b":[1,]})", R"({"a":1} x)", R"({"a":)", "{\"b\":\"\xff\"}"})
-    EXPECT_FALSE(fhir::parse_members(bad, keep, 64, {})) << bad;
-  EXPECT_FALSE(fhir::parse_members(R"({"b":[[[[1]]]]})", keep, 3, {}));
-  const auto scalar = fhir::parse_members("[1,2]", keep, 64, {});
-  ASSERT_TRUE(scalar);
-  EXPECT_EQ(boost::json::serialize(*scalar), "[1,2]");
 }
 
 TEST(ObservationSkim, ReadsTypeIdSubjectAndCodings) {

@@ -114,12 +114,13 @@ class Evaluation {
   // After finish(): every exposed patient's record, by id (the report draws them all).
   const std::map<std::string, PatientRecord>& records() const { return records_; }
 
- private:
   // Heterogeneous lookup: an id seen as a string_view is looked up without a copy.
   struct IdHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
+
+ private:
   // A laboratory result as read, in reading order. Versions are settled in finish(): of all the
   // entries and withdrawals under one id, the one read last counts. No index by id is kept while
   // reading, so adding a result is cheap and its memory is the result's own.

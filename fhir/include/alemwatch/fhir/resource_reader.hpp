@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "alemwatch/fhir/data_problem.hpp"
-#include "alemwatch/fhir/member_filter_parse.hpp"
 
 namespace alemwatch::fhir {
 
@@ -65,11 +64,6 @@ class ResourceReader {
   // Reads one NDJSON line already in memory; blank lines are skipped. The resource handed to
   // the callback lives only until it returns (copy it with a storage of your own to keep it).
   void read_ndjson_line(std::string_view line, const SourcePosition& where, const ResourceCallback& callback);
-  // The same, building only the top-level members `keep` accepts, for a reader that wants a few
-  // elements of a large resource (a Bundle would lose its entries: not for lines that may hold
-  // one). A line that is not valid JSON is parsed in full, to say why.
-  void read_ndjson_line(std::string_view line, const SourcePosition& where, MemberFilter keep,
-                        const ResourceCallback& callback);
   const ReadStats& stats() const { return stats_; }
 
  private:

@@ -64,9 +64,6 @@ struct MedicationAdministration {
 // Each returns nothing when the resource is rejected (the scope has said why). Elements that are
 // optional in FHIR (subject, time, value) are returned empty for the mapping to judge.
 std::optional<Observation> read_observation(const JsonObject& o, ResourceScope& scope);
-// Whether read_observation() (or the reader handing it the resource) reads a top-level element:
-// a MemberFilter for parsing only what it reads.
-bool observation_reads(std::string_view key);
 // The statuses an Observation, or a MedicationAdministration, may have (FHIR R4's required value
 // sets).
 bool is_observation_status(std::string_view status);
